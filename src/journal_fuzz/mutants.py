@@ -1,0 +1,510 @@
+"""Realistic lossy (and benign) transformations: the systems journal_fuzz must catch, and those it must pass.
+
+Each lossy mutant imitates one mechanism from the project's domain notes (a stop-word filter eating *inte*, an
+HL7 encoder cutting at an unescaped ``&``, Latin-1 with ``errors="ignore"``, an HTML sanitiser eating ``<5``...)
+and names the finding kinds it must produce. Benign mutants change only what the oracle's default
+:class:`~journal_fuzz.text.Policy` calls benign. The test suite and ``journal-fuzz selftest`` feed notes through
+every one of them: each lossy mutant must be caught, each benign one must pass.
+"""
+
+from __future__ import annotations
+
+import html.entities
+import random
+import re
+import textwrap
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from journal_fuzz.lexicon import (
+    HEDGE_POST,
+    HEDGE_PRE,
+    NEG_POST,
+    NEG_PRE,
+    SIDE,
+    TERM,
+    UNIT,
+    Match,
+    load_lexicon,
+)
+from journal_fuzz.negation import Analysis
+from journal_fuzz.text import Tokens, tokenize
+
+__all__ = ["BENIGN", "LOSSY", "MUTANTS", "Mutant", "apply"]
+
+Func = Callable[[str, str, random.Random], "str | None"]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A transformation of note text that imitates a real system."""
+
+    name: str
+    mechanism: str
+    """What real failure (or harmless habit) it imitates."""
+    kinds: frozenset[str]
+    """Finding kinds the oracle may report for it; empty for benign mutants."""
+    func: Func
+    benign: bool = False
+
+    def __call__(self, text: str, language: str = "sv", rng: random.Random | None = None) -> str | None:
+        """The transformed text, or None when the text offers nothing for this mutant to act on."""
+        out = self.func(text, language, rng or random.Random(0))
+        return None if out is None or out == text else out
+
+
+def _analyse(text: str, language: str) -> tuple[Tokens, Analysis]:
+    tokens = tokenize(text)
+    return tokens, Analysis(tokens, load_lexicon(language))
+
+
+def _all_matches(analysis: Analysis) -> list[Match]:
+    return analysis.matches(0, len(analysis.tokens))
+
+
+def _cut(text: str, tokens: Tokens, i: int, j: int, join: str = "") -> str:
+    """Remove tokens ``i`` to ``j`` and the whitespace before them (or after, at the start)."""
+    a, b = tokens.span(i, j)
+    if i > 0:
+        a = tokens.span(i - 1, i)[1]
+    elif j < len(tokens):
+        b = tokens.span(j, j + 1)[0]
+    return text[:a] + join + text[b:]
+
+
+def _pick(rng: random.Random, items: list[Match]) -> Match | None:
+    return rng.choice(items) if items else None
+
+
+def _scoped_cue(analysis: Analysis, roles: tuple[str, ...]) -> list[Match]:
+    """Cues of ``roles`` that govern at least one word (so dropping them changes what is said)."""
+    out = []
+    for m in _all_matches(analysis):
+        if m.entry.role not in roles:
+            continue
+        start, end = analysis.sentence_bounds(m.start)
+        governed = [t for t in range(start, end) if analysis.status(t).cue == m]
+        if governed:
+            out.append(m)
+    return out
+
+
+# -- lossy ----------------------------------------------------------------------------------------------------
+def _drop_negation(text: str, language: str, rng: random.Random) -> str | None:
+    tokens, a = _analyse(text, language)
+    m = _pick(rng, [m for m in _scoped_cue(a, (NEG_PRE,)) if m.end - m.start == 1])
+    return _cut(text, tokens, m.start, m.end) if m else None
+
+
+def _eat_post_negation(text: str, language: str, rng: random.Random) -> str | None:
+    tokens, a = _analyse(text, language)
+    m = _pick(rng, _scoped_cue(a, (NEG_POST,)))
+    if m is None:
+        return None
+    # "ses ej" loses "ej"; a one-word cue ("saknas") is lost whole.
+    return _cut(text, tokens, m.end - 1, m.end)
+
+
+def _negation_substitution(text: str, language: str, rng: random.Random) -> str | None:
+    tokens, a = _analyse(text, language)
+    swaps = {"sv": {"ingen": "en", "inget": "ett", "inga": "några"}, "en": {"no": "a", "not": "now"}}[language]
+    cands = [m for m in _scoped_cue(a, (NEG_PRE,)) if m.end - m.start == 1 and tokens.keys[m.start] in swaps]
+    m = _pick(rng, cands)
+    if m is None:
+        return None
+    s, e = tokens.span(m.start, m.end)
+    word = swaps[tokens.keys[m.start]]
+    if text[s].isupper():
+        word = word.capitalize()
+    return text[:s] + word + text[e:]
+
+
+def _drop_hedge(text: str, language: str, rng: random.Random) -> str | None:
+    tokens, a = _analyse(text, language)
+    m = _pick(rng, _scoped_cue(a, (HEDGE_PRE, HEDGE_POST)))
+    return _cut(text, tokens, m.start, m.end) if m else None
+
+
+def _swap_term(text: str, language: str, rng: random.Random) -> str | None:
+    tokens, a = _analyse(text, language)
+    lexicon = load_lexicon(language)
+    pairs: dict[str, str] = {}
+    for x, y in lexicon.data.get("confusables", {}).get("pairs", []):
+        pairs[x.casefold()] = y
+        pairs[y.casefold()] = x
+    terms = [m for m in _all_matches(a) if m.entry.role == TERM]
+    swappable = [m for m in terms if tokens.original(m.start, m.end).casefold() in pairs]
+    m = _pick(rng, swappable)
+    if m is not None:
+        s, e = tokens.span(m.start, m.end)
+        new = pairs[text[s:e].casefold()]
+        if text[s].isupper():
+            new = new[:1].upper() + new[1:]
+        return text[:s] + new + text[e:]
+    # A one-letter slip in a longer term.
+    m = _pick(rng, [m for m in terms if len(tokens.keys[m.start]) >= 6])
+    if m is None:
+        return None
+    s, e = tokens.span(m.start, m.start + 1)
+    k = s + 1 + rng.randrange(e - s - 2)
+    return text[:k] + text[k + 1:]
+
+
+_SIDE_SWAP = {
+    "sv": {"höger": "vänster", "vänster": "höger", "hö": "vä", "vä": "hö", "dx": "sin", "sin": "dx",
+           "högra": "vänstra", "vänstra": "högra", "högersidig": "vänstersidig", "vänstersidig": "högersidig"},
+    "en": {"right": "left", "left": "right", "rt": "lt", "lt": "rt", "dx": "sin", "sin": "dx"},
+}
+
+
+def _swap_side(text: str, language: str, rng: random.Random) -> str | None:
+    tokens, a = _analyse(text, language)
+    swaps = _SIDE_SWAP[language]
+    m = _pick(rng, [m for m in _all_matches(a) if m.entry.role == SIDE and m.end - m.start == 1
+                    and tokens.keys[m.start] in swaps])
+    if m is None:
+        return None
+    s, e = tokens.span(m.start, m.end)
+    new = swaps[tokens.keys[m.start]]
+    if text[s].isupper():
+        new = new.capitalize()
+    return text[:s] + new + text[e:]
+
+
+def _drop_side(text: str, language: str, rng: random.Random) -> str | None:
+    tokens, a = _analyse(text, language)
+    m = _pick(rng, [m for m in _all_matches(a) if m.entry.role == SIDE])
+    return _cut(text, tokens, m.start, m.end) if m else None
+
+
+_DECIMAL = re.compile(r"(?<![\d.,])(\d+)[,.](\d+)(?![\d.,])")
+
+
+def _break_decimal(text: str, language: str, rng: random.Random) -> str | None:
+    found = list(_DECIMAL.finditer(text))
+    if not found:
+        return None
+    m = rng.choice(found)
+    return text[:m.start()] + m.group(1) + m.group(2) + text[m.end():]
+
+
+def _lose_micro(text: str, language: str, rng: random.Random) -> str | None:
+    spots = [m.start() for m in re.finditer("[µμ]", text)]
+    if not spots:
+        return None
+    k = rng.choice(spots)
+    return text[:k] + "m" + text[k + 1:]
+
+
+def _drop_micro(text: str, language: str, rng: random.Random) -> str | None:
+    spots = [m.start() for m in re.finditer("[µμ]", text)]
+    if not spots:
+        return None
+    k = rng.choice(spots)
+    return text[:k] + text[k + 1:]
+
+
+def _drop_comparator(text: str, language: str, rng: random.Random) -> str | None:
+    spots = [m for m in re.finditer(r"[<>≤≥]\s*(?=\d)", text)]
+    if not spots:
+        return None
+    m = rng.choice(spots)
+    return text[:m.start()] + text[m.end():]
+
+
+def _change_digit(text: str, language: str, rng: random.Random) -> str | None:
+    spots = [m.start() for m in re.finditer(r"\d", text)]
+    if not spots:
+        return None
+    k = rng.choice(spots)
+    return text[:k] + str((int(text[k]) + 1 + rng.randrange(8)) % 10) + text[k + 1:]
+
+
+CAPS = (64, 200, 255, 1000, 2000, 4000, 32767, 65535)
+
+
+def _truncate_at_cap(text: str, language: str, rng: random.Random) -> str | None:
+    caps = [c for c in CAPS if c < len(text.rstrip())]
+    if not caps:
+        # Short notes meet a short field: keep two thirds.
+        cut = max(1, (2 * len(text.rstrip())) // 3)
+    else:
+        cut = caps[-1]
+    out = text[:cut]
+    return out if tokenize(out).keys != tokenize(text).keys else None
+
+
+def _hl7_delimiter_cut(text: str, language: str, rng: random.Random) -> str | None:
+    m = re.search(r"[|^~\\&]", text)
+    return text[:m.start()] if m else None
+
+
+def _hl7_cr_cut(text: str, language: str, rng: random.Random) -> str | None:
+    m = re.search(r"\r\n|\r|\n", text.rstrip())
+    return text[:m.start()] if m else None
+
+
+def _merge_lines(text: str, language: str, rng: random.Random) -> str | None:
+    spots = [m for m in re.finditer(r"(?<=\w)[ \t]*(?:\r\n|\r|\n)+[ \t]*(?=\w)", text)]
+    if not spots:
+        return None
+    m = rng.choice(spots)
+    return text[:m.start()] + text[m.end():]
+
+
+def _ascii_ignore(text: str, language: str, rng: random.Random) -> str | None:
+    return text.encode("ascii", "ignore").decode("ascii")
+
+
+def _ascii_replace(text: str, language: str, rng: random.Random) -> str | None:
+    return text.encode("ascii", "replace").decode("ascii")
+
+
+def _mojibake(text: str, language: str, rng: random.Random) -> str | None:
+    return text.encode("utf-8").decode("cp1252", "replace")
+
+
+_TAG_LIKE = re.compile(r"<[^>]*>?")
+
+
+def _eat_angle_brackets(text: str, language: str, rng: random.Random) -> str | None:
+    if "<" not in text:
+        return None
+    return _TAG_LIKE.sub("", text)
+
+
+def _eat_comments(text: str, language: str, rng: random.Random) -> str | None:
+    if "<!--" not in text:
+        return None
+    return re.sub(r"<!--.*?(?:-->|$)", "", text, flags=re.DOTALL)
+
+
+def _reorder_inline(text: str, language: str, rng: random.Random) -> str | None:
+    """A converter that moves inline markup: the cue leaves its place for the start of the sentence."""
+    tokens, a = _analyse(text, language)
+    cands = [m for m in _scoped_cue(a, (NEG_PRE,)) if m.end - m.start == 1
+             and a.sentence_bounds(m.start)[0] < m.start]
+    m = _pick(rng, cands)
+    if m is None:
+        return None
+    start = a.sentence_bounds(m.start)[0]
+    cue = tokens.original(m.start, m.end)
+    removed = _cut(text, tokens, m.start, m.end)
+    s = tokens.span(start, start + 1)[0]
+    return removed[:s] + cue + " " + removed[s:]
+
+
+def _drop_sentence(text: str, language: str, rng: random.Random) -> str | None:
+    tokens, a = _analyse(text, language)
+    terms = [m for m in _all_matches(a) if m.entry.role == TERM]
+    m = _pick(rng, terms)
+    if m is None:
+        return None
+    start, end = a.sentence_bounds(m.start)
+    return _cut(text, tokens, start, end)
+
+
+def _drop_term(text: str, language: str, rng: random.Random) -> str | None:
+    tokens, a = _analyse(text, language)
+    m = _pick(rng, [m for m in _all_matches(a) if m.entry.role == TERM])
+    return _cut(text, tokens, m.start, m.end) if m else None
+
+
+def _drop_full_stop(text: str, language: str, rng: random.Random) -> str | None:
+    """A lost full stop lets a negation run on into the next sentence."""
+    tokens, a = _analyse(text, language)
+    keys = tokens.keys
+    starts = a.sentence_starts
+    cands = []
+    for k, start in enumerate(starts[1:], 1):
+        stop = start - 1
+        if keys[stop] != "." or start in tokens.paragraph_starts:
+            continue
+        prev = starts[k - 1]
+        pre = [m for m in a.matches(prev, stop) if m.entry.role == NEG_PRE]
+        nxt_end = starts[k + 1] if k + 1 < len(starts) else len(keys)
+        nxt = a.matches(start, nxt_end)
+        if pre and not any(m.entry.role in (NEG_PRE, NEG_POST, HEDGE_PRE, HEDGE_POST) for m in nxt) \
+                and any(keys[t][:1].isalpha() for t in range(start, nxt_end)):
+            cands.append(stop)
+    if not cands:
+        return None
+    stop = rng.choice(cands)
+    s, e = tokens.span(stop, stop + 1)
+    return text[:s] + text[e:]
+
+
+def _drop_short_word(text: str, language: str, rng: random.Random) -> str | None:
+    """Speech recognition drops short unstressed words most often."""
+    tokens, a = _analyse(text, language)
+    cands = [i for i, k in enumerate(tokens.keys) if k.isalpha() and len(k) <= 4 and a.match_at(i) is None]
+    if not cands:
+        return None
+    i = rng.choice(cands)
+    return _cut(text, tokens, i, i + 1)
+
+
+def _drop_unit(text: str, language: str, rng: random.Random) -> str | None:
+    tokens, a = _analyse(text, language)
+    m = _pick(rng, [m for m in _all_matches(a) if m.entry.role == UNIT])
+    return _cut(text, tokens, m.start, m.end) if m else None
+
+
+def _rtf_brace_cut(text: str, language: str, rng: random.Random) -> str | None:
+    """An RTF reader that stops at an unmatched closing brace loses the rest of the note."""
+    k = text.find("}")
+    return text[:k] if k >= 0 else None
+
+
+# -- benign ---------------------------------------------------------------------------------------------------
+def _rewrap(text: str, language: str, rng: random.Random) -> str | None:
+    width = rng.choice((24, 40, 60, 72))
+    paragraphs = re.split(r"(\n[^\S\n]*\n)", text)
+    out = []
+    for part in paragraphs:
+        if part.strip() == "" and "\n" in part:
+            out.append(part)
+        else:
+            out.append(textwrap.fill(" ".join(part.split()), width=width, break_long_words=False,
+                                     break_on_hyphens=False))
+    return "".join(out)
+
+
+def _crlf(text: str, language: str, rng: random.Random) -> str | None:
+    return re.sub(r"\r\n|\r|\n", "\r\n", text) if "\n" in text else text + "\r\n"
+
+
+def _nfd(text: str, language: str, rng: random.Random) -> str | None:
+    return unicodedata.normalize("NFD", text)
+
+
+def _nbsp(text: str, language: str, rng: random.Random) -> str | None:
+    return text.replace(" ", "\u00a0")
+
+
+_ENTITY_NAMES = {cp: name for name, cp in html.entities.name2codepoint.items()}
+
+
+def _entities(text: str, language: str, rng: random.Random) -> str | None:
+    out = []
+    for ch in text:
+        if ch == "&":
+            out.append("&amp;")
+        elif ord(ch) > 127:
+            name = _ENTITY_NAMES.get(ord(ch))
+            out.append(f"&{name};" if name and rng.random() < 0.5 else f"&#{ord(ch)};")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _trailing_newline(text: str, language: str, rng: random.Random) -> str | None:
+    return text.rstrip("\r\n") if text.endswith(("\n", "\r")) else text + "\n"
+
+
+def _whitespace(text: str, language: str, rng: random.Random) -> str | None:
+    return re.sub(r"[ ]+", lambda m: rng.choice(("  ", "\t", " \t ", "   ")), text)
+
+
+def _upper(text: str, language: str, rng: random.Random) -> str | None:
+    return text.upper()
+
+
+def _soft_hyphens(text: str, language: str, rng: random.Random) -> str | None:
+    return re.sub(r"(?<=[^\W\d_]{3})(?=[^\W\d_]{3})", lambda m: "\u00ad" if rng.random() < 0.3 else "", text)
+
+
+def _micro_sign(text: str, language: str, rng: random.Random) -> str | None:
+    if "µ" in text:
+        return text.replace("µ", "μ")
+    if "μ" in text:
+        return text.replace("μ", "µ")
+    return None
+
+
+def _zero_width(text: str, language: str, rng: random.Random) -> str | None:
+    return re.sub(r"(?<=[^\W\d_]{2})(?=[^\W\d_]{2})", lambda m: "\u200b" if rng.random() < 0.2 else "", text)
+
+
+def _m(name: str, mechanism: str, kinds: str, func: Func) -> Mutant:
+    return Mutant(name, mechanism, frozenset(kinds.split()), func)
+
+
+def _b(name: str, mechanism: str, func: Func) -> Mutant:
+    return Mutant(name, mechanism, frozenset(), func, benign=True)
+
+
+_ANY_LOSS = "truncated word-dropped negation-dropped term-dropped number-changed hedge-changed unit-changed " \
+            "laterality-changed words-merged"
+
+LOSSY: tuple[Mutant, ...] = (
+    _m("drop-negation", "a stop-word list or dictation drops a pre-negation (inte, ej, ingen, no, denies)",
+       "negation-dropped", _drop_negation),
+    _m("eat-post-negation", "editing at the end of a sentence loses the post-negation ('påvisas ej')",
+       "negation-dropped", _eat_post_negation),
+    _m("negation-substitution", "one word replaced: 'Ingen fraktur' becomes 'En fraktur'",
+       "negation-dropped", _negation_substitution),
+    _m("drop-hedge", "the uncertainty cue is removed: 'Misstänkt lungemboli' becomes 'Lungemboli'",
+       "hedge-changed", _drop_hedge),
+    _m("swap-term", "a look-alike or one-letter slip: hypoglykemi becomes hyperglykemi",
+       "term-changed", _swap_term),
+    _m("swap-side", "höger and vänster (left and right) swapped", "laterality-changed", _swap_side),
+    _m("drop-side", "the side word is lost", "laterality-changed", _drop_side),
+    _m("break-decimal-comma", "a decimal comma read as a separator: 2,5 mg becomes 25 mg",
+       "number-changed", _break_decimal),
+    _m("lose-micro", "µ shown as m: 50 µg becomes 50 mg", "unit-changed", _lose_micro),
+    _m("drop-micro", "µ dropped by a narrow character set: 50 µg becomes 50 g", "unit-changed", _drop_micro),
+    _m("drop-unit", "the unit after a dose is lost", "unit-changed", _drop_unit),
+    _m("drop-comparator", "'CRP <5' loses its sign", "number-changed", _drop_comparator),
+    _m("change-digit", "a digit changes in transcription", "number-changed", _change_digit),
+    _m("truncate-at-cap", "a field-length cap (64/200/255/1000/2000/4000/32767/65535) cuts the note",
+       "truncated", _truncate_at_cap),
+    _m("hl7-delimiter-cut", "an unescaped | ^ ~ \\ & in OBX-5 ends the field", "truncated", _hl7_delimiter_cut),
+    _m("hl7-cr-cut", "a CR inside an HL7 field starts a bogus segment and the rest is lost", "truncated",
+       _hl7_cr_cut),
+    _m("merge-lines", "a line break (or <br/>, \\.br\\) removed without a space: words run together",
+       "words-merged", _merge_lines),
+    _m("ascii-ignore", "the text passes a narrow character set with errors='ignore'",
+       "encoding-damaged unit-changed", _ascii_ignore),
+    _m("ascii-replace", "the text passes a narrow character set with errors='replace'",
+       "encoding-damaged unit-changed", _ascii_replace),
+    _m("mojibake", "UTF-8 bytes read as Windows-1252", "encoding-damaged unit-changed", _mojibake),
+    _m("eat-angle-brackets", "an HTML sanitiser strips what looks like a tag: 'CRP <5, ingen infektion'",
+       _ANY_LOSS, _eat_angle_brackets),
+    _m("eat-comments", "a sanitiser drops '<!-- ej -->' entirely", _ANY_LOSS, _eat_comments),
+    _m("reorder-inline", "a converter moves an inline element ('<b>inte</b>') to the start",
+       "reordered", _reorder_inline),
+    _m("drop-sentence", "a converter silently drops a statement or section",
+       "term-dropped negation-dropped hedge-changed laterality-changed", _drop_sentence),
+    _m("drop-term", "the clinical term itself is lost", "term-dropped", _drop_term),
+    _m("drop-full-stop", "a lost full stop lets a negation run on into the next sentence",
+       "negation-added", _drop_full_stop),
+    _m("drop-short-word", "speech recognition deletes a short unstressed word", "word-dropped", _drop_short_word),
+    _m("rtf-brace-cut", "an RTF reader stops at an unmatched '}'", "truncated", _rtf_brace_cut),
+)
+
+BENIGN: tuple[Mutant, ...] = (
+    _b("rewrap", "lines re-wrapped to another width, blank lines kept", _rewrap),
+    _b("crlf", "line endings become CRLF", _crlf),
+    _b("nfd", "Unicode decomposed (ö as o + U+0308)", _nfd),
+    _b("nbsp", "spaces become no-break spaces", _nbsp),
+    _b("entities", "non-ASCII characters and & spelled as character references", _entities),
+    _b("trailing-newline", "a trailing newline added or removed", _trailing_newline),
+    _b("whitespace", "spaces doubled or turned into tabs", _whitespace),
+    _b("upper-case", "the text upper-cased", _upper),
+    _b("soft-hyphens", "soft hyphens inserted into long words", _soft_hyphens),
+    _b("micro-sign", "µ (U+00B5) and μ (U+03BC) exchanged", _micro_sign),
+    _b("zero-width", "zero-width spaces inside words", _zero_width),
+)
+
+MUTANTS: dict[str, Mutant] = {m.name: m for m in (*LOSSY, *BENIGN)}
+
+
+def apply(name: str, text: str, language: str = "sv", seed: int = 0) -> str | None:
+    """Apply the mutant called ``name`` (see ``MUTANTS``) with a seeded choice of target."""
+    try:
+        mutant = MUTANTS[name]
+    except KeyError:
+        raise KeyError(f"unknown mutant {name!r}; known: {', '.join(MUTANTS)}") from None
+    return mutant(text, language, random.Random(seed))

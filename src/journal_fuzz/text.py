@@ -1,0 +1,251 @@
+"""Tokenisation with offsets kept, and the benign normalisation the oracle applies before comparing.
+
+A system under test may re-wrap lines, switch LF for CRLF, decompose ö into o + U+0308, turn µ (U+00B5) into
+μ (U+03BC), insert soft hyphens or spell ä as ``&auml;``. None of that changes a clinical word, so none of it may
+become a finding. Everything the oracle reports must point back at the *original* text, so normalisation keeps
+a map from normalised to original offsets.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html.entities
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+__all__ = ["Policy", "Tokens", "tokenize", "TOKEN_RE"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which differences count as benign. Every field is ``True`` (benign) by default; set one to ``False``
+    to make the oracle report that kind of difference too.
+    """
+
+    whitespace: bool = True
+    """Amount and kind of whitespace, line endings (LF/CRLF/CR), re-wrapping, trailing newline."""
+    unicode_forms: bool = True
+    """NFC/NFD and compatibility forms: µ U+00B5 vs μ U+03BC, ligatures, full-width letters, ㎎."""
+    invisible: bool = True
+    """Soft hyphen, zero-width space/joiners, word joiner, byte-order mark."""
+    case: bool = True
+    """Letter case."""
+    entities: bool = True
+    """XML/HTML character references: ``&auml;``, ``&#228;``, ``&#xE4;``, ``&amp;``."""
+    fail_on: str = "major"
+    """Lowest severity that makes a verdict fail: ``"critical"``, ``"major"`` or ``"minor"``."""
+
+    def __post_init__(self) -> None:
+        if self.fail_on not in ("critical", "major", "minor"):
+            raise ValueError(f"Policy.fail_on must be critical, major or minor, not {self.fail_on!r}")
+
+    @classmethod
+    def strict(cls) -> Policy:
+        """A policy under which every change of characters is reported."""
+        return cls(whitespace=False, unicode_forms=False, invisible=False, case=False, entities=False,
+                   fail_on="minor")
+
+
+# A number keeps its decimal comma or point ("2,5" is one token, so "2,5" -> "25" is one changed token);
+# a word starts with a letter and runs over letters and digits ("HbA1c", "x2"); anything else is a token of its
+# own, so "<5", "130/80", "°C" and "mmol/l" split into their signs.
+TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]\w*|_+|[^\w\s]")
+_TOKEN_WS_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]\w*|_+|[^\w\s]|\s+")
+# A blank line (possibly holding spaces) separates paragraphs; a paragraph break ends a sentence.
+PARAGRAPH_RE = re.compile(r"(?:\r\n|\r|\n)[^\S\r\n]*(?:\r\n|\r|\n)")
+
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"
+_COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+# Compatibility decompositions that never change what a reader takes the text to say. Superscripts,
+# subscripts and fractions are left alone on purpose: NFKC turns "10⁹" into "109".
+_BENIGN_COMPAT_TAGS = frozenset({"<compat>", "<font>", "<noBreak>", "<wide>", "<narrow>", "<small>",
+                                 "<square>", "<vertical>", "<initial>", "<medial>", "<final>", "<isolated>"})
+
+
+@lru_cache(maxsize=65536)
+def _compat(ch: str) -> str | None:
+    """The benign compatibility replacement for one character, or None when it has none."""
+    decomposition = unicodedata.decomposition(ch)
+    if not decomposition.startswith("<"):
+        return None
+    tag = decomposition.split(" ", 1)[0]
+    if tag not in _BENIGN_COMPAT_TAGS:
+        return None
+    replacement = unicodedata.normalize("NFKC", ch)
+    return replacement if replacement != ch else None
+
+
+def _entity_text(ref: str) -> str | None:
+    body = ref[1:-1]
+    try:
+        if body.startswith(("#x", "#X")):
+            return chr(int(body[2:], 16))
+        if body.startswith("#"):
+            return chr(int(body[1:]))
+    except (ValueError, OverflowError):
+        return None
+    return html.entities.html5.get(body + ";")
+
+
+@dataclass
+class Tokens:
+    """A text cut into tokens. ``keys`` are what the oracle compares; ``starts``/``ends`` are offsets in
+    ``norm`` and :meth:`orig` maps them back to the original text.
+    """
+
+    text: str
+    norm: str
+    keys: list[str]
+    starts: list[int]
+    ends: list[int]
+    paragraph_starts: list[int] = field(default_factory=list)
+    """Token indices that open a new paragraph (a blank line precedes them)."""
+    segments: tuple[list[int], list[int], list[int], list[int]] = field(
+        default_factory=lambda: ([], [], [], []), repr=False)
+    """Replaced stretches as parallel lists: normalised start/end, original start/end."""
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def orig(self, pos: int) -> int:
+        """Original offset of normalised offset ``pos``; inside a replaced stretch, the stretch's start."""
+        na, nb, oa, ob = self.segments
+        if not na:
+            return pos
+        k = bisect.bisect_right(na, pos) - 1
+        if k < 0:
+            return pos
+        if pos < nb[k]:
+            return oa[k]
+        return ob[k] + (pos - nb[k])
+
+    def orig_end(self, pos: int) -> int:
+        """Original offset just past the normalised character before ``pos``."""
+        if pos <= 0:
+            return 0
+        na, nb, _oa, ob = self.segments
+        if na:
+            k = bisect.bisect_right(na, pos - 1) - 1
+            if k >= 0 and pos - 1 < nb[k]:
+                return ob[k]
+        return self.orig(pos - 1) + 1
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        """Original character span of tokens ``i`` (inclusive) to ``j`` (exclusive); empty spans sit at the gap."""
+        n = len(self.keys)
+        if i >= j:
+            if i < n:
+                pos = self.orig(self.starts[i])
+            elif n:
+                pos = self.orig_end(self.ends[n - 1])
+            else:
+                pos = len(self.text)
+            return pos, pos
+        return self.orig(self.starts[i]), self.orig_end(self.ends[j - 1])
+
+    def original(self, i: int, j: int) -> str:
+        """The original text of tokens ``i`` to ``j``."""
+        a, b = self.span(i, j)
+        return self.text[a:b]
+
+    def adjacent(self, i: int) -> bool:
+        """True when token ``i`` and token ``i + 1`` touch (no whitespace between them)."""
+        return i + 1 < len(self.keys) and self.ends[i] == self.starts[i + 1]
+
+
+Segments = tuple[list[int], list[int], list[int], list[int]]
+
+
+def _normalise(text: str, policy: Policy) -> tuple[str, Segments]:
+    """Apply the benign, length-changing normalisations; return the text and the replaced stretches."""
+    parts: list[str] = []
+    if policy.entities and "&" in text:
+        parts.append(_ENTITY)
+    if policy.invisible and any(ch in text for ch in _INVISIBLE):
+        parts.append(f"[{_INVISIBLE}]")
+    if policy.unicode_forms and not text.isascii():
+        if not unicodedata.is_normalized("NFC", text):
+            parts.append(f".[{_COMBINING}]+")
+        multi = sorted(ch for ch in set(text) if not ch.isascii() and (c := _compat(ch)) is not None
+                       and len(c) != 1)
+        if multi:
+            parts.append("[" + re.escape("".join(multi)) + "]")
+        single = {ord(ch): c for ch in set(text)
+                  if not ch.isascii() and (c := _compat(ch)) is not None and len(c) == 1}
+        if single:
+            text_t = text.translate(single)
+        else:
+            text_t = text
+    else:
+        text_t = text
+    if not parts:
+        return text_t, ([], [], [], [])
+    pattern = re.compile("|".join(parts), re.DOTALL)
+    out: list[str] = []
+    seg_na: list[int] = []
+    seg_nb: list[int] = []
+    seg_oa: list[int] = []
+    seg_ob: list[int] = []
+    last = 0
+    npos = 0
+    for m in pattern.finditer(text_t):
+        a, b = m.span()
+        seg = m.group()
+        if seg.startswith("&") and seg.endswith(";") and len(seg) > 2:
+            rep = _entity_text(seg)
+            if rep is None:
+                continue
+            if policy.unicode_forms:
+                rep = unicodedata.normalize("NFC", rep)
+                rep = "".join(_compat(c) or c for c in rep)
+        elif len(seg) == 1 and seg in _INVISIBLE:
+            rep = ""
+        elif len(seg) == 1:
+            rep = _compat(seg) or seg
+        else:
+            rep = unicodedata.normalize("NFC", seg)
+            rep = "".join(_compat(c) or c for c in rep)
+        out.append(text_t[last:a])
+        npos += a - last
+        out.append(rep)
+        seg_na.append(npos)
+        seg_oa.append(a)
+        npos += len(rep)
+        seg_nb.append(npos)
+        seg_ob.append(b)
+        last = b
+    out.append(text_t[last:])
+    return "".join(out), (seg_na, seg_nb, seg_oa, seg_ob)
+
+
+def tokenize(text: str, policy: Policy | None = None) -> Tokens:
+    """Cut ``text`` into comparison tokens under ``policy``."""
+    policy = policy or Policy()
+    norm, segments = _normalise(text, policy)
+    token_re = TOKEN_RE if policy.whitespace else _TOKEN_WS_RE
+    folded = norm.casefold() if policy.case else norm
+    starts: list[int] = []
+    ends: list[int] = []
+    keys: list[str]
+    if len(folded) == len(norm):
+        keys = token_re.findall(folded)
+        for m in token_re.finditer(folded):
+            starts.append(m.start())
+            ends.append(m.end())
+    else:
+        keys = []
+        for m in token_re.finditer(norm):
+            starts.append(m.start())
+            ends.append(m.end())
+            keys.append(m.group().casefold())
+    paragraph_starts: list[int] = []
+    if "\n" in norm or "\r" in norm:
+        for m in PARAGRAPH_RE.finditer(norm):
+            k = bisect.bisect_left(starts, m.end())
+            if 0 < k < len(starts) and (not paragraph_starts or paragraph_starts[-1] != k):
+                paragraph_starts.append(k)
+    return Tokens(text=text, norm=norm, keys=keys, starts=starts, ends=ends,
+                  paragraph_starts=paragraph_starts, segments=segments)
