@@ -8,12 +8,12 @@ quadratic); Myers is O(ND) and deterministic with no time limit. ``benchmarks/be
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import fast_diff_match_patch
 
-__all__ = ["Opcode", "align", "aligned_pairs"]
+__all__ = ["Opcode", "align", "aligned_pairs", "slide"]
 
 Tag = Literal["equal", "replace", "delete", "insert"]
 Opcode = tuple[Tag, int, int, int, int]
@@ -88,3 +88,53 @@ def aligned_pairs(ops: Sequence[Opcode], n_a: int, n_b: int) -> tuple[list[int],
             a2b[i1:i2] = range(j1, j1 + (i2 - i1))
             b2a[j1:j1 + (i2 - i1)] = range(i1, i2)
     return a2b, b2a
+
+
+def slide(ops: list[Opcode], a: Sequence[str], b: Sequence[str], a_marks: Callable[[int], bool],
+          b_marks: Callable[[int], bool]) -> None:
+    """Shift pure deletions and insertions along repeated text so they start at a preferred index.
+
+    In "X. Y. X. Y." minus one "X. Y." any of several stretches is a minimal diff; a clinical reading wants the
+    one that drops whole sentences. ``a_marks``/``b_marks`` say which indices are preferred starts; ties go
+    to the smallest shift. Equal neighbours keep at least one token unless they open or close the text.
+    """
+    idx = -1
+    while idx + 1 < len(ops):
+        idx += 1
+        tag, i1, i2, j1, j2 = ops[idx]
+        if tag not in ("delete", "insert"):
+            continue
+        prev = ops[idx - 1] if idx > 0 else None
+        nxt = ops[idx + 1] if idx + 1 < len(ops) else None
+        if (prev is not None and prev[0] != "equal") or (nxt is not None and nxt[0] != "equal"):
+            continue
+        keys, lo, hi, marks = (a, i1, i2, a_marks) if tag == "delete" else (b, j1, j2, b_marks)
+        other_lo = (prev[1] if tag == "delete" else prev[3]) if prev else lo
+        other_hi = (nxt[2] if tag == "delete" else nxt[4]) if nxt else hi
+        floor = other_lo + (1 if prev is not None and idx - 1 > 0 else 0)
+        ceil = other_hi - (1 if nxt is not None and idx + 1 < len(ops) - 1 else 0)
+        d_min = 0
+        while lo + d_min - 1 >= floor and keys[lo + d_min - 1] == keys[hi + d_min - 1]:
+            d_min -= 1
+        d_max = 0
+        while hi + d_max < ceil and keys[lo + d_max] == keys[hi + d_max]:
+            d_max += 1
+        if d_min == d_max == 0:
+            continue
+        end = len(keys)
+        best = min(range(d_min, d_max + 1),
+                   key=lambda d: (not marks(lo + d), not marks(hi + d) and hi + d != end, abs(d)))
+        if best == 0:
+            continue
+        ops[idx] = (tag, i1 + best, i2 + best, j1 + best, j2 + best)
+        # The equal stretch before the hunk gives or takes ``best`` tokens, the one after takes or gives them.
+        if prev is not None:
+            ops[idx - 1] = ("equal", prev[1], prev[2] + best, prev[3], prev[4] + best)
+        else:
+            ops.insert(idx, ("equal", i1, i1 + best, j1, j1 + best))
+            idx += 1
+        if nxt is not None:
+            ops[idx + 1] = ("equal", nxt[1] + best, nxt[2], nxt[3] + best, nxt[4])
+        else:
+            ops.insert(idx + 1, ("equal", i2 + best, i2, j2 + best, j2))
+    ops[:] = [op for op in ops if op[0] != "equal" or op[2] > op[1]]

@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
-    except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
+    except Exception as exc:
         if os.environ.get("JOURNAL_FUZZ_DEBUG"):
             traceback.print_exc()
         print(f"journal-fuzz: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -147,7 +147,10 @@ def _swap_term(text: str, language: str, rng: random.Random) -> str | None:
     if m is None:
         return None
     s, e = tokens.span(m.start, m.start + 1)
-    k = s + 1 + rng.randrange(e - s - 2)
+    spots = [k for k in range(s + 1, e - 1) if text[k].isascii() and text[k].isalpha()]
+    if not spots:
+        return None
+    k = rng.choice(spots)
     return text[:k] + text[k + 1:]
 
 
@@ -226,13 +229,13 @@ CAPS = (64, 200, 255, 1000, 2000, 4000, 32767, 65535)
 
 def _truncate_at_cap(text: str, language: str, rng: random.Random) -> str | None:
     caps = [c for c in CAPS if c < len(text.rstrip())]
-    if not caps:
-        # Short notes meet a short field: keep two thirds.
-        cut = max(1, (2 * len(text.rstrip())) // 3)
-    else:
-        cut = caps[-1]
+    # Short notes meet a short field: keep two thirds.
+    cut = caps[-1] if caps else max(1, (2 * len(text.rstrip())) // 3)
     out = text[:cut]
-    return out if tokenize(out).keys != tokenize(text).keys else None
+    words = [k for k in tokenize(text).keys if k[:1].isalnum()]
+    kept = [k for k in tokenize(out).keys if k[:1].isalnum()]
+    # A cut that takes only a final full stop loses no word; this mutant is about lost words.
+    return out if kept != words else None
 
 
 def _hl7_delimiter_cut(text: str, language: str, rng: random.Random) -> str | None:
@@ -297,6 +300,8 @@ def _reorder_inline(text: str, language: str, rng: random.Random) -> str | None:
 
 def _drop_sentence(text: str, language: str, rng: random.Random) -> str | None:
     tokens, a = _analyse(text, language)
+    if len(a.sentence_starts) < 2:
+        return None  # dropping the only statement is a truncation, not a silently missing section
     terms = [m for m in _all_matches(a) if m.entry.role == TERM]
     m = _pick(rng, terms)
     if m is None:
@@ -466,7 +471,7 @@ LOSSY: tuple[Mutant, ...] = (
     _m("merge-lines", "a line break (or <br/>, \\.br\\) removed without a space: words run together",
        "words-merged", _merge_lines),
     _m("ascii-ignore", "the text passes a narrow character set with errors='ignore'",
-       "encoding-damaged unit-changed", _ascii_ignore),
+       "encoding-damaged unit-changed number-changed", _ascii_ignore),
     _m("ascii-replace", "the text passes a narrow character set with errors='replace'",
        "encoding-damaged unit-changed", _ascii_replace),
     _m("mojibake", "UTF-8 bytes read as Windows-1252", "encoding-damaged unit-changed", _mojibake),
@@ -476,7 +481,7 @@ LOSSY: tuple[Mutant, ...] = (
     _m("reorder-inline", "a converter moves an inline element ('<b>inte</b>') to the start",
        "reordered", _reorder_inline),
     _m("drop-sentence", "a converter silently drops a statement or section",
-       "term-dropped negation-dropped hedge-changed laterality-changed", _drop_sentence),
+       "term-dropped word-dropped truncated", _drop_sentence),
     _m("drop-term", "the clinical term itself is lost", "term-dropped", _drop_term),
     _m("drop-full-stop", "a lost full stop lets a negation run on into the next sentence",
        "negation-added", _drop_full_stop),

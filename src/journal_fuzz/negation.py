@@ -29,7 +29,7 @@ from journal_fuzz.lexicon import (
 )
 from journal_fuzz.text import Tokens
 
-__all__ = ["AFFIRMED", "NEGATED", "UNCERTAIN", "POST_WINDOW", "Analysis", "Status"]
+__all__ = ["AFFIRMED", "NEGATED", "POST_WINDOW", "UNCERTAIN", "Analysis", "Status"]
 
 AFFIRMED = "affirmed"
 NEGATED = "negated"
@@ -70,41 +70,51 @@ class Analysis:
 
     tokens: Tokens
     lexicon: Lexicon
-    _starts: list[int] = field(default_factory=list)
     _cache: dict[int, _Sentence] = field(default_factory=dict)
+    _known: list[int] = field(default_factory=list)
+    _ends: dict[int, int] = field(default_factory=dict)
+    _paragraphs: frozenset[int] = frozenset()
+    _abbreviations: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._starts = self._sentence_starts()
+        self._paragraphs = frozenset(self.tokens.paragraph_starts)
+        for abbr in self.lexicon.abbreviation_keys:
+            if len(abbr) >= 2 and abbr[-1] == ".":
+                self._abbreviations.setdefault(abbr[-2], []).append(abbr)
 
     # -- sentences --------------------------------------------------------------------------------------
-    def _sentence_starts(self) -> list[int]:
+    def is_sentence_start(self, i: int) -> bool:
+        """Whether a sentence begins at token ``i`` (after ``.``/``!``/``?`` or a blank line)."""
+        if i <= 0:
+            return True
         keys = self.tokens.keys
-        n = len(keys)
-        abbreviations = self.lexicon.abbreviation_keys
-        starts = {0}
-        for i, k in enumerate(keys):
-            if k in _ENDERS and i + 1 < n:
-                if k == "." and self._inside_abbreviation(i, abbreviations):
-                    continue
-                # "p.o", "t.ex": a full stop glued to a following lower-case letter does not end a sentence.
-                if self.tokens.adjacent(i) and keys[i + 1][:1].isalpha() and \
-                        self.tokens.norm[self.tokens.starts[i + 1]].islower():
-                    continue
-                starts.add(i + 1)
-        starts.update(self.tokens.paragraph_starts)
-        return sorted(starts)
+        if i >= len(keys):
+            return False
+        if i in self._paragraphs:
+            return True
+        k = keys[i - 1]
+        if k not in _ENDERS:
+            return False
+        if k == "." and self._inside_abbreviation(i - 1):
+            return False
+        # "p.o", "t.ex": a full stop glued to a following lower-case letter does not end a sentence.
+        return not (self.tokens.adjacent(i - 1) and keys[i][:1].isalpha()
+                    and self.tokens.norm[self.tokens.start(i)].islower())
 
-    def _inside_abbreviation(self, i: int, abbreviations: list[tuple[str, ...]]) -> bool:
+    def _inside_abbreviation(self, i: int) -> bool:
         keys = self.tokens.keys
-        for abbr in abbreviations:
+        if i == 0:
+            return False
+        for abbr in self._abbreviations.get(keys[i - 1], ()):
             n = len(abbr)
-            if n and abbr[-1] == "." and i + 1 >= n and tuple(keys[i + 1 - n:i + 1]) == abbr:
+            if i + 1 >= n and tuple(keys[i + 1 - n:i + 1]) == abbr:
                 return True
         return False
 
     @property
     def sentence_starts(self) -> list[int]:
-        return self._starts
+        """Every sentence start (a full scan: for tools, not for the oracle's hot path)."""
+        return [i for i in range(len(self.tokens.keys)) if self.is_sentence_start(i)]
 
     def sentence_bounds(self, i: int) -> tuple[int, int]:
         """Token range of the sentence holding token ``i`` (an index equal to the length gives the last)."""
@@ -112,9 +122,17 @@ class Analysis:
         if n == 0:
             return 0, 0
         i = min(max(i, 0), n - 1)
-        k = bisect.bisect_right(self._starts, i) - 1
-        start = self._starts[k]
-        end = self._starts[k + 1] if k + 1 < len(self._starts) else n
+        k = bisect.bisect_right(self._known, i) - 1
+        if k >= 0 and self._ends[self._known[k]] > i:
+            return self._known[k], self._ends[self._known[k]]
+        start = i
+        while not self.is_sentence_start(start):
+            start -= 1
+        end = i + 1
+        while end < n and not self.is_sentence_start(end):
+            end += 1
+        bisect.insort(self._known, start)
+        self._ends[start] = end
         return start, end
 
     def _sentence(self, i: int) -> _Sentence:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from journal_fuzz.align import Opcode, align, aligned_pairs
+from journal_fuzz.align import Opcode, align, aligned_pairs, slide
 from journal_fuzz.lexicon import (
     DRUG,
     HEDGE_POST,
@@ -31,7 +31,7 @@ from journal_fuzz.lexicon import (
     Match,
     load_lexicon,
 )
-from journal_fuzz.negation import AFFIRMED, NEGATED, UNCERTAIN, Analysis
+from journal_fuzz.negation import NEGATED, Analysis
 from journal_fuzz.notes import Note
 from journal_fuzz.text import Policy, Tokens, tokenize
 
@@ -59,10 +59,11 @@ _MOVE_DISTANCE = 60
 _MOJIBAKE_LEADS = frozenset("ÂÃÎÏâ\ufffd?")
 _CP1252_EXTRAS = frozenset("€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ")
 _MASS_UNITS = {"kg": 1e3, "g": 1.0, "mg": 1e-3, "µg": 1e-6, "ng": 1e-9, "pg": 1e-12}
-_SV_MARKERS = frozenset("och är inte ej med på för har av till som utan ingen inga inget vid hö vä "
-                        "pat patienten sedan nu dagar ua förnekar".split())
-_EN_MARKERS = frozenset("the and is not with of for has no to was without denies patient none are "
-                        "were this on in at".split())
+_SV_MARKERS = frozenset(
+    "och är inte ej med på för har av till som utan ingen inga inget vid hö vä pat patienten sedan nu "
+    "dagar ua förnekar".split())
+_EN_MARKERS = frozenset(
+    "the and is not with of for has no to was without denies patient none are were this on in at".split())
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,8 @@ class _Hunk:
     """Some of this hunk's words were moved elsewhere (and are reported by a move hunk)."""
     move: bool = False
     """This hunk is a reordering: ``s_idx`` words reappear at ``r_idx``."""
+    truncated: bool = False
+    """The received text ends where this hunk starts: everything after was lost."""
 
 
 def _is_word(key: str) -> bool:
@@ -248,29 +251,33 @@ def _skeleton(text: str) -> str:
 
 def _encoding_damage(s: str, r: str) -> str | None:
     """How ``r`` looks like ``s`` after an encoding accident, or None."""
-    s_n, r_n = _squash(s), _squash(r)
-    if s_n == r_n or s_n.isascii():
+    s_c = " ".join(unicodedata.normalize("NFC", s).split())
+    r_c = " ".join(unicodedata.normalize("NFC", r).split())
+    r_n = r_c.casefold()
+    if s_c.casefold() == r_n or s_c.isascii():
         return None
     for desc, codec, errors in (("UTF-8 bytes read as Windows-1252", "cp1252", "replace"),
                                 ("UTF-8 bytes read as Latin-1", "latin-1", "strict")):
-        try:
-            if _squash(s_n.encode("utf-8").decode(codec, errors)) == r_n:
-                return desc
-        except UnicodeDecodeError:
-            pass
-    if _squash(s_n.encode("ascii", "ignore").decode()) == r_n:
+        if _squash(s_c.encode("utf-8").decode(codec, errors)) == r_n:
+            return desc
+    if _squash(s_c.encode("ascii", "ignore").decode()) == r_n:
         return "characters outside ASCII dropped"
-    if _squash(s_n.encode("ascii", "replace").decode()) == r_n:
+    if _squash(s_c.encode("ascii", "replace").decode()) == r_n:
         return "characters outside ASCII replaced by '?'"
-    if "".join("\ufffd" if not c.isascii() else c for c in s_n) == r_n:
+    if _squash("".join(c if c.isascii() else "\ufffd" for c in s_c)) == r_n:
         return "characters replaced by U+FFFD"
-    if _squash(_strip_marks(s_n)) == r_n:
+    if _squash(_strip_marks(s_c)) == r_n:
         return "diacritics stripped"
-    if _skeleton(s_n) == _skeleton(r_n) and all(c.isascii() or 0x80 <= ord(c) <= 0xFF or c in _CP1252_EXTRAS
-                                                or c == "\ufffd" for c in r_n) \
-            and (r_n.isascii() or any(c in _MOJIBAKE_LEADS for c in r_n)):
+    if _skeleton(s_c) == _skeleton(r_c) and all(c.isascii() or 0x80 <= ord(c) <= 0xFF or c in _CP1252_EXTRAS
+                                                or c == "\ufffd" for c in r_c) \
+            and (r_c.isascii() or any(c in _MOJIBAKE_LEADS for c in r_c)):
         return "characters outside ASCII lost or garbled"
     return None
+
+
+def _garbled(s: str, r: str) -> bool:
+    """Whether ``r`` shows the damage (replacement marks or characters ``s`` never had)."""
+    return "?" in r or "\ufffd" in r or bool(set(c for c in r if not c.isascii()) - set(s))
 
 
 def _number_value(key: str, language: str) -> float | None:
@@ -294,24 +301,45 @@ class _Comparison:
         self.sa = Analysis(ts, lexicon)
         self.ra = Analysis(tr, lexicon)
         self.ops: list[Opcode] = align(ts.keys, tr.keys)
+        slide(self.ops, ts.keys, tr.keys, self.sa.is_sentence_start, self.ra.is_sentence_start)
         self.a2b, self.b2a = aligned_pairs(self.ops, len(ts), len(tr))
 
     # -- driver ---------------------------------------------------------------------------------------------
     def run(self) -> list[Finding]:
-        hunks = [_Hunk(i1, i2, j1, j2, list(range(i1, i2)), list(range(j1, j2)))
-                 for tag, i1, i2, j1, j2 in self.ops if tag != "equal"]
-        last = hunks[-1] if hunks else None
-        hunks.extend(self._moves(hunks))
+        cut = self._truncation()
+        if cut is not None:
+            hunks = [cut]
+        else:
+            hunks = [_Hunk(i1, i2, j1, j2, list(range(i1, i2)), list(range(j1, j2)))
+                     for tag, i1, i2, j1, j2 in self.ops if tag != "equal"]
+            hunks.extend(self._moves(hunks))
         standalone = self._attach_concepts(hunks)
         findings: list[Finding] = []
         for h in hunks:
             if h.move:
                 findings.append(self._move_finding(h))
             elif h.s_idx or h.r_idx:
-                findings.append(self._classify(h, is_last=h is last))
+                findings.append(self._classify(h))
         findings.extend(standalone)
         findings.sort(key=lambda f: (f.sent_offset, f.received_offset))
         return findings
+
+    def _truncation(self) -> _Hunk | None:
+        """When the received text is a strict prefix of the sent one, one hunk from the cut to the end."""
+        s_join = "".join(self.ts.keys)
+        r_join = "".join(self.tr.keys)
+        if len(r_join) >= len(s_join) or not s_join.startswith(r_join):
+            return None
+        ks, kr = self.ts.keys, self.tr.keys
+        acc = k = 0
+        while k < len(ks) and acc + len(ks[k]) <= len(r_join):
+            acc += len(ks[k])
+            k += 1
+        acc_r = j = 0
+        while j < len(kr) and acc_r + len(kr[j]) <= acc:
+            acc_r += len(kr[j])
+            j += 1
+        return _Hunk(k, len(ks), j, len(kr), list(range(k, len(ks))), list(range(j, len(kr))), truncated=True)
 
     # -- token facts ----------------------------------------------------------------------------------------
     def _role(self, side: Analysis, i: int) -> str | None:
@@ -489,18 +517,25 @@ class _Comparison:
                 return m.entry.value
         return None
 
+    def _subject(self, side: Analysis, i: int) -> str | None:
+        """The drug or lab term a dose or value belongs to: the nearest one before it in its sentence."""
+        start, _end = side.sentence_bounds(i)
+        best: str | None = None
+        for m in side.matches(start, i):
+            if m.entry.role in (TERM, DRUG) and m.end <= i:
+                best = m.entry.value
+        return best
+
     def _lead_concept(self, changes: Sequence[tuple[int, int, ConceptChange]]) -> ConceptChange:
-        for _t, _u, c in changes:
-            if c.term:
-                return c
-        for _t, _u, c in changes:
-            if len(c.concept) >= 4:
-                return c
-        return changes[0][2]
+        """The change to headline: a polarity change before a side change, a lexicon term before a word."""
+        ranked = sorted(changes, key=lambda item: (item[2].aspect != "polarity", not item[2].term,
+                                                   len(item[2].concept) < 4))
+        return ranked[0][2]
 
     def _concept_finding(self, group: list[tuple[int, int, ConceptChange]]) -> Finding:
         lead = self._lead_concept(group)
         t, u = next((t, u) for t, u, c in group if c is lead)
+        group = sorted(group, key=lambda item: item[2] is not lead)
         kind = self._kind_for_change(lead)
         listed = self._listed([c for _t, _u, c in group])
         explanation = (f"{listed}, though every word is still there: the sentence's structure (punctuation or "
@@ -533,7 +568,7 @@ class _Comparison:
         return shown
 
     # -- classification -------------------------------------------------------------------------------------
-    def _classify(self, h: _Hunk, is_last: bool) -> Finding:
+    def _classify(self, h: _Hunk) -> Finding:
         ts, tr, sa, ra = self.ts, self.tr, self.sa, self.ra
         S, R = h.s_idx, h.r_idx
         # Words moved out of this stretch are reported by their move; show only what stayed.
@@ -559,6 +594,11 @@ class _Comparison:
         s_unit = [m.entry.value for m in s_matches if m.entry.role == UNIT]
         r_unit = [m.entry.value for m in r_matches if m.entry.role == UNIT]
         damage = _encoding_damage(s_text, r_text) if S else None
+        if damage is None and not (S and R):
+            # "°C" -> "Â°C" inserts a token; judge the stretch with its neighbours.
+            lo, hi = max(0, h.i1 - 1), min(len(ts), h.i2 + 1)
+            rlo, rhi = max(0, h.j1 - 1), min(len(tr), h.j2 + 1)
+            damage = _encoding_damage(ts.original(lo, hi), tr.original(rlo, rhi))
         s_neg = sum(1 for m in s_matches if m.entry.role in _NEG_ROLES)
         r_neg = sum(1 for m in r_matches if m.entry.role in _NEG_ROLES)
         s_hedge = sum(1 for m in s_matches if m.entry.role in _HEDGE_ROLES)
@@ -569,11 +609,14 @@ class _Comparison:
         r_num = [k for j, k in zip(R, r_keys, strict=True) if self._numberish(tr, j)]
         s_terms = [i for i, r in zip(S, s_roles, strict=True) if r in (TERM, DRUG)]
         r_terms = [j for j, r in zip(R, r_roles, strict=True) if r in (TERM, DRUG)]
-        statement_gone = not polarity and (not R) and any(
+        # A whole statement deleted (cue, finding and all) is a dropped statement, not a flipped one.
+        whole_sentences = bool(S) and not R and sa.sentence_bounds(S[0])[0] == S[0] and \
+            sa.sentence_bounds(S[-1])[1] == S[-1] + 1
+        statement_gone = not polarity and not R and (whole_sentences or any(
             r not in _NEG_ROLES and r not in _HEDGE_ROLES and _is_word(k)
-            for r, k in zip(s_roles, s_keys, strict=True))
+            for r, k in zip(s_roles, s_keys, strict=True)))
 
-        if is_last and S and h.i2 == len(ts) and h.j2 == len(tr) and "".join(s_keys).startswith("".join(r_keys)):
+        if h.truncated:
             kind = "truncated"
             kept = tr.original(max(0, len(tr) - 4), len(tr)) if len(tr) else ""
             lost = len([k for k in s_keys if k[:1].isalnum()])
@@ -586,6 +629,10 @@ class _Comparison:
             kind = "unit-changed"
             severity = "critical"
             explanation = f"the unit '{_join(s_unit)}' became '{_join(r_unit) or r_text}' ({damage})"
+        elif damage and s_num != r_num and not _garbled(s_text, r_text):
+            kind = "number-changed"
+            severity = "critical"
+            explanation = f"'{_clip(s_text)}' became '{_clip(r_text)}' ({damage})"
         elif damage:
             kind = "encoding-damaged"
             explanation = f"'{_clip(s_text)}' came back as '{_clip(r_text)}': {damage}"
@@ -608,6 +655,11 @@ class _Comparison:
             else:
                 cue = _join(m.entry.surface for m in r_matches if m.entry.role in _HEDGE_ROLES)
                 explanation = f"an uncertainty cue '{cue}' appeared that was not sent"
+        elif whole_sentences and not h.changes:
+            names = _join(m.entry.value for m in s_matches if m.entry.role in (TERM, DRUG))
+            kind = "term-dropped" if names else "word-dropped"
+            explanation = f"the statement '{_clip(s_text)}' was dropped" + (
+                f", and with it the clinical terms '{names}'" if names else "")
         elif s_side != r_side:
             kind = "laterality-changed"
             severity = "critical"
@@ -635,7 +687,7 @@ class _Comparison:
             factor = _unit_factor(s_unit, r_unit)
             if factor:
                 explanation += f": {factor}"
-        elif s_terms or r_terms and not polarity:
+        elif s_terms or (r_terms and not polarity):
             if s_terms and not R:
                 kind = "term-dropped"
                 names = _join(m.entry.value for m in s_matches if m.entry.role in (TERM, DRUG))
@@ -670,6 +722,8 @@ class _Comparison:
         else:
             kind = "word-changed"
             explanation = f"'{_clip(s_text)}' became '{_clip(r_text)}'"
+        if concept is None and kind in ("number-changed", "unit-changed") and S:
+            concept = self._subject(sa, S[0])
         if kind in ("truncated", "encoding-damaged", "words-merged", "word-changed", "word-dropped",
                     "word-added") and h.changes and severity != "critical":
             severity = "critical"

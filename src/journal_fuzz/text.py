@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["Policy", "Tokens", "tokenize", "TOKEN_RE"]
+__all__ = ["TOKEN_RE", "Policy", "Tokens", "tokenize"]
 
 
 @dataclass(frozen=True)
@@ -90,25 +90,60 @@ def _entity_text(ref: str) -> str | None:
     return html.entities.html5.get(body + ";")
 
 
+_CHUNK = 32 * 1024
+_WS_RE = re.compile(r"\s")
+
+
 @dataclass
 class Tokens:
-    """A text cut into tokens. ``keys`` are what the oracle compares; ``starts``/``ends`` are offsets in
+    """A text cut into tokens. ``keys`` are what the oracle compares; :meth:`start`/:meth:`end` give offsets in
     ``norm`` and :meth:`orig` maps them back to the original text.
+
+    Offsets are found lazily, one chunk (a paragraph, or 32 KiB of it) at a time: comparing two 1 MiB notes
+    that differ in twenty places needs the offsets of twenty chunks, not of two hundred thousand tokens.
     """
 
     text: str
     norm: str
     keys: list[str]
-    starts: list[int]
-    ends: list[int]
     paragraph_starts: list[int] = field(default_factory=list)
     """Token indices that open a new paragraph (a blank line precedes them)."""
     segments: tuple[list[int], list[int], list[int], list[int]] = field(
         default_factory=lambda: ([], [], [], []), repr=False)
     """Replaced stretches as parallel lists: normalised start/end, original start/end."""
+    source: str = field(default="", repr=False)
+    """The string the tokens were found in (``norm``, or its case-folded twin of equal length)."""
+    pattern: re.Pattern[str] = field(default=TOKEN_RE, repr=False)
+    chunks: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    chunk_first: list[int] = field(default_factory=list, repr=False)
+    _spans: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def _chunk_spans(self, i: int) -> tuple[list[int], list[int], int]:
+        c = bisect.bisect_right(self.chunk_first, i) - 1
+        spans = self._spans.get(c)
+        if spans is None:
+            a, b = self.chunks[c]
+            starts: list[int] = []
+            ends: list[int] = []
+            for m in self.pattern.finditer(self.source, a, b):
+                starts.append(m.start())
+                ends.append(m.end())
+            spans = (starts, ends)
+            self._spans[c] = spans
+        return spans[0], spans[1], self.chunk_first[c]
+
+    def start(self, i: int) -> int:
+        """Normalised offset where token ``i`` starts."""
+        starts, _ends, first = self._chunk_spans(i)
+        return starts[i - first]
+
+    def end(self, i: int) -> int:
+        """Normalised offset just past token ``i``."""
+        _starts, ends, first = self._chunk_spans(i)
+        return ends[i - first]
 
     def orig(self, pos: int) -> int:
         """Original offset of normalised offset ``pos``; inside a replaced stretch, the stretch's start."""
@@ -138,13 +173,13 @@ class Tokens:
         n = len(self.keys)
         if i >= j:
             if i < n:
-                pos = self.orig(self.starts[i])
+                pos = self.orig(self.start(i))
             elif n:
-                pos = self.orig_end(self.ends[n - 1])
+                pos = self.orig_end(self.end(n - 1))
             else:
                 pos = len(self.text)
             return pos, pos
-        return self.orig(self.starts[i]), self.orig_end(self.ends[j - 1])
+        return self.orig(self.start(i)), self.orig_end(self.end(j - 1))
 
     def original(self, i: int, j: int) -> str:
         """The original text of tokens ``i`` to ``j``."""
@@ -153,7 +188,7 @@ class Tokens:
 
     def adjacent(self, i: int) -> bool:
         """True when token ``i`` and token ``i + 1`` touch (no whitespace between them)."""
-        return i + 1 < len(self.keys) and self.ends[i] == self.starts[i + 1]
+        return i + 1 < len(self.keys) and self.end(i) == self.start(i + 1)
 
 
 Segments = tuple[list[int], list[int], list[int], list[int]]
@@ -175,10 +210,9 @@ def _normalise(text: str, policy: Policy) -> tuple[str, Segments]:
             parts.append("[" + re.escape("".join(multi)) + "]")
         single = {ord(ch): c for ch in set(text)
                   if not ch.isascii() and (c := _compat(ch)) is not None and len(c) == 1}
-        if single:
-            text_t = text.translate(single)
-        else:
-            text_t = text
+        text_t = text
+        for code, rep in single.items():
+            text_t = text_t.replace(chr(code), rep)
     else:
         text_t = text
     if not parts:
@@ -221,31 +255,59 @@ def _normalise(text: str, policy: Policy) -> tuple[str, Segments]:
     return "".join(out), (seg_na, seg_nb, seg_oa, seg_ob)
 
 
+def _chunks(source: str, paragraphs: bool) -> tuple[list[tuple[int, int]], list[bool]]:
+    """Cut ``source`` at blank lines and, within long paragraphs, at whitespace about every 32 KiB."""
+    cuts = [0]
+    opens = [False]
+    if paragraphs and ("\n" in source or "\r" in source):
+        for m in PARAGRAPH_RE.finditer(source):
+            cuts.append(m.end())
+            opens.append(True)
+    cuts.append(len(source))
+    out: list[tuple[int, int]] = []
+    para: list[bool] = []
+    for k in range(len(cuts) - 1):
+        a, b = cuts[k], cuts[k + 1]
+        first = True
+        while b - a > _CHUNK:
+            m = _WS_RE.search(source, a + _CHUNK, b)
+            if m is None:
+                break
+            out.append((a, m.start()))
+            para.append(opens[k] and first)
+            first = False
+            a = m.start()
+        out.append((a, b))
+        para.append(opens[k] and first)
+    return out, para
+
+
 def tokenize(text: str, policy: Policy | None = None) -> Tokens:
     """Cut ``text`` into comparison tokens under ``policy``."""
     policy = policy or Policy()
     norm, segments = _normalise(text, policy)
-    token_re = TOKEN_RE if policy.whitespace else _TOKEN_WS_RE
+    pattern = TOKEN_RE if policy.whitespace else _TOKEN_WS_RE
     folded = norm.casefold() if policy.case else norm
-    starts: list[int] = []
-    ends: list[int] = []
-    keys: list[str]
-    if len(folded) == len(norm):
-        keys = token_re.findall(folded)
-        for m in token_re.finditer(folded):
-            starts.append(m.start())
-            ends.append(m.end())
-    else:
-        keys = []
-        for m in token_re.finditer(norm):
-            starts.append(m.start())
-            ends.append(m.end())
-            keys.append(m.group().casefold())
+    fold_each = len(folded) != len(norm)
+    source = norm if fold_each else folded
+    # With whitespace as tokens a cut inside a run of spaces would change the tokens: keep one chunk then.
+    chunks, opens = _chunks(source, paragraphs=policy.whitespace)
+    keys: list[str] = []
+    chunk_first: list[int] = []
     paragraph_starts: list[int] = []
-    if "\n" in norm or "\r" in norm:
-        for m in PARAGRAPH_RE.finditer(norm):
+    for (a, b), opened in zip(chunks, opens, strict=True):
+        first = len(keys)
+        chunk_first.append(first)
+        found = pattern.findall(source, a, b)
+        keys.extend([k.casefold() for k in found] if fold_each else found)
+        if opened and 0 < first < len(keys) and (not paragraph_starts or paragraph_starts[-1] != first):
+            paragraph_starts.append(first)
+    tokens = Tokens(text=text, norm=norm, keys=keys, paragraph_starts=paragraph_starts, segments=segments,
+                    source=source, pattern=pattern, chunks=chunks, chunk_first=chunk_first)
+    if not policy.whitespace and ("\n" in source or "\r" in source):
+        starts = [tokens.start(i) for i in range(len(keys))]
+        for m in PARAGRAPH_RE.finditer(source):
             k = bisect.bisect_left(starts, m.end())
-            if 0 < k < len(starts) and (not paragraph_starts or paragraph_starts[-1] != k):
-                paragraph_starts.append(k)
-    return Tokens(text=text, norm=norm, keys=keys, starts=starts, ends=ends,
-                  paragraph_starts=paragraph_starts, segments=segments)
+            if 0 < k < len(keys) and (not tokens.paragraph_starts or tokens.paragraph_starts[-1] != k):
+                tokens.paragraph_starts.append(k)
+    return tokens
