@@ -208,11 +208,10 @@ def _normalise(text: str, policy: Policy) -> tuple[str, Segments]:
                        and len(c) != 1)
         if multi:
             parts.append("[" + re.escape("".join(multi)) + "]")
-        single = {ord(ch): c for ch in set(text)
-                  if not ch.isascii() and (c := _compat(ch)) is not None and len(c) == 1}
+        single = {ch: c for ch in set(text) if not ch.isascii() and (c := _compat(ch)) is not None and len(c) == 1}
         text_t = text
-        for code, rep in single.items():
-            text_t = text_t.replace(chr(code), rep)
+        for ch, one in single.items():
+            text_t = text_t.replace(ch, one)
     else:
         text_t = text
     if not parts:
@@ -228,10 +227,12 @@ def _normalise(text: str, policy: Policy) -> tuple[str, Segments]:
     for m in pattern.finditer(text_t):
         a, b = m.span()
         seg = m.group()
+        rep: str
         if seg.startswith("&") and seg.endswith(";") and len(seg) > 2:
-            rep = _entity_text(seg)
-            if rep is None:
+            decoded = _entity_text(seg)
+            if decoded is None:
                 continue
+            rep = decoded
             if policy.unicode_forms:
                 rep = unicodedata.normalize("NFC", rep)
                 rep = "".join(_compat(c) or c for c in rep)
@@ -270,13 +271,13 @@ def _chunks(source: str, paragraphs: bool) -> tuple[list[tuple[int, int]], list[
         a, b = cuts[k], cuts[k + 1]
         first = True
         while b - a > _CHUNK:
-            m = _WS_RE.search(source, a + _CHUNK, b)
-            if m is None:
+            ws = _WS_RE.search(source, a + _CHUNK, b)
+            if ws is None:
                 break
-            out.append((a, m.start()))
+            out.append((a, ws.start()))
             para.append(opens[k] and first)
             first = False
-            a = m.start()
+            a = ws.start()
         out.append((a, b))
         para.append(opens[k] and first)
     return out, para
