@@ -1,0 +1,552 @@
+"""Hypothesis strategies for journal notes whose every critical word is known.
+
+A note is assembled from *sentences*, each a tuple of parts (text plus what it is: a negation cue, a term and its
+polarity, a dose, a side...). Assembly records every part's exact span, so ``note.text[f.start:f.end] == f.text``
+for every fact, whatever hostile characters, line endings or lengths were mixed in. Notes are lists of sections
+of sentences, so Hypothesis shrinks a failing note by dropping sections and sentences until one short sentence
+with the guilty cue is left.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from journal_fuzz.notes import Fact, Note
+from journal_fuzz.strategies.vocab import FIRST_NAMES, LAST_NAMES, PERSONNUMMER, Vocabulary, vocabulary
+
+__all__ = [
+    "CAPS", "HOSTILE_FEATURES", "Part", "Sentence", "assemble", "hedged_findings", "hostile_sentences",
+    "hostile_text", "lab_results", "lengths_near", "medication_orders", "negated_findings", "notes", "sentences",
+]
+
+CAPS = (64, 200, 255, 1000, 2000, 4000, 32767, 65535)
+"""Field-length caps seen in real interfaces."""
+
+HOSTILE_FEATURES = ("hl7-delimiters", "markup", "comment", "angle-brackets", "rtf-braces", "quotes", "tab", "crlf",
+                    "cr", "nfd", "nbsp", "zero-width", "soft-hyphen", "emoji", "non-latin1", "backslash")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A piece of a sentence: its text and, when it is critical, the kind of fact it is."""
+
+    text: str
+    kind: str | None = None
+    attrs: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    parts: tuple[Part, ...]
+    features: frozenset[str] = field(default_factory=frozenset)
+    """Labels for what the sentence exercises (``post-negation``, ``decimal-comma``, ``micro`` ...)."""
+    joiner: str = " "
+    """What follows this sentence when another comes after it in the same section."""
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.parts)
+
+
+def _p(text: str, kind: str | None = None, **attrs: Any) -> Part:
+    return Part(text, kind, tuple(sorted(attrs.items())))
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# -- sentence builders ------------------------------------------------------------------------------------------
+def _term(concept: str, polarity: str, side: str | None = None, text: str | None = None) -> Part:
+    return _p(text if text is not None else concept, "term", polarity=polarity, concept=concept, side=side)
+
+
+@st.composite
+def _pre_negated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    term = draw(st.sampled_from(v.findings))
+    if draw(st.integers(0, 3)) == 3:
+        frame = draw(st.sampled_from(v.pre_mid))
+        *lead, cue = frame.rsplit(" ", 1)
+        parts = [_p(" ".join(lead) + " "), _p(cue, "negation", role="pre"), _p(" ")]
+        feats = {"pre-negation", "negation-mid-sentence"}
+    else:
+        cue = draw(st.sampled_from(v.pre))
+        parts = [_p(cue, "negation", role="pre"), _p(" ")]
+        feats = {"pre-negation"}
+    parts.append(_term(term, "negated"))
+    if draw(st.integers(0, 4)) == 4:
+        other = draw(st.sampled_from(v.findings))
+        parts += [_p(", "), _p(draw(st.sampled_from(v.termination)), "negation", role="termination"), _p(" "),
+                  _term(other, "affirmed")]
+        feats.add("termination")
+    parts.append(_p("."))
+    return Sentence(tuple(parts), frozenset(feats | _long(term)))
+
+
+@st.composite
+def _post_negated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    term = draw(st.sampled_from(v.findings))
+    lead, cue = draw(st.sampled_from(v.post))
+    return Sentence((_term(term, "negated", text=_cap(term)), _p(f" {lead} " if lead else " "),
+                     _p(cue, "negation", role="post"), _p(".")),
+                    frozenset({"post-negation"} | _long(term)))
+
+
+@st.composite
+def _pseudo(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    term = draw(st.sampled_from(v.findings))
+    cue, lead_on = draw(st.sampled_from(v.pseudo))
+    return Sentence((_p(cue, "negation", role="pseudo"), _p(f" {lead_on} "), _term(term, "affirmed"), _p(".")),
+                    frozenset({"pseudo-negation"} | _long(term)))
+
+
+@st.composite
+def _hedged(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    term = draw(st.sampled_from(v.findings))
+    if draw(st.booleans()):
+        cue = draw(st.sampled_from(v.hedge_pre))
+        return Sentence((_p(cue, "hedge", role="pre"), _p(" "), _term(term, "uncertain"), _p(".")),
+                        frozenset({"hedge", "hedge-pre"} | _long(term)))
+    cue = draw(st.sampled_from(v.hedge_post))
+    return Sentence((_term(term, "uncertain", text=_cap(term)), _p(" "), _p(cue, "hedge", role="post"), _p(".")),
+                    frozenset({"hedge", "hedge-post"} | _long(term)))
+
+
+@st.composite
+def _sided(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    frame = draw(st.sampled_from(v.pain))
+    organ = draw(st.sampled_from(v.anatomy))
+    if draw(st.integers(0, 5)) == 5:
+        word = draw(st.sampled_from(v.bilateral))
+        return Sentence((_p(frame + " "), _term(organ, "affirmed", side="bilateral"), _p(" "),
+                         _p(word, "side", side="bilateral"), _p(".")), frozenset({"side", "bilateral"}))
+    side = draw(st.sampled_from(("right", "left")))
+    word = draw(st.sampled_from(v.sides[side]))
+    if word in ("dx", "sin") or draw(st.integers(0, 3)) == 3:
+        parts = (_p(frame + " "), _term(organ, "affirmed", side=side), _p(" "), _p(word, "side", side=side),
+                 _p("."))
+    else:
+        parts = (_p(frame + " "), _p(word, "side", side=side), _p(" "), _term(organ, "affirmed", side=side),
+                 _p("."))
+    return Sentence(parts, frozenset({"side", f"side-{side}"}))
+
+
+@st.composite
+def _affirmed(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    term = draw(st.sampled_from(v.findings))
+    lead = draw(st.sampled_from(v.affirmed))
+    parts = [_p(lead + " "), _term(term, "affirmed")]
+    feats = set(_long(term))
+    if draw(st.booleans()):
+        n = draw(st.integers(2, 14))
+        before, _, after = v.since.partition("{n}")
+        parts += [_p(" " + before), _p(str(n), "number"), _p(after)]
+        feats.add("number")
+    parts.append(_p("."))
+    return Sentence(tuple(parts), frozenset(feats))
+
+
+def _long(term: str) -> set[str]:
+    return {"long-compound"} if len(term) > 20 and " " not in term else set()
+
+
+def _number_features(value: str, language: str) -> set[str]:
+    if "," in value:
+        return {"decimal-comma"}
+    if "." in value:
+        return {"decimal-point"}
+    return set()
+
+
+def _unit_features(unit: str) -> set[str]:
+    feats = {f"unit-{unit}"}
+    if "µ" in unit or "μ" in unit:
+        feats.add("micro")
+    if unit.startswith(("mikro", "mcg")):
+        feats.add("micro-spelled")
+    if "%" in unit:
+        feats.add("percent")
+    if "°" in unit:
+        feats.add("celsius")
+    return feats
+
+
+@st.composite
+def _medication(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    substance, names, values, units = draw(st.sampled_from(v.doses))
+    name = draw(st.sampled_from(names))
+    value = draw(st.sampled_from(values))
+    unit = draw(st.sampled_from(units))
+    route = draw(st.sampled_from(v.routes))
+    freq = draw(st.sampled_from(v.frequencies))
+    parts = (_p(_cap(name), "drug", concept=substance), _p(" "),
+             _p(value, "number"), _p(" "), _p(unit, "unit"), _p(" "), _p(route), _p(" "), _p(freq), _p("."))
+    feats = {"medication", "dose"} | _number_features(value, v.language) | _unit_features(unit)
+    return Sentence(parts, frozenset(feats))
+
+
+@st.composite
+def _lab(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    count = draw(st.integers(1, 3))
+    parts: list[Part] = []
+    feats: set[str] = {"lab"}
+    for k in range(count):
+        name, values, unit, signed = draw(st.sampled_from(v.labs))
+        value = draw(st.sampled_from(values))
+        if k:
+            parts.append(_p(", "))
+        parts += [_p(name, "term", polarity="affirmed", concept=name.casefold()), _p(" ")]
+        sign = draw(st.sampled_from(("<", ">", "≤", "≥"))) if signed and draw(st.booleans()) else ""
+        if sign:
+            parts.append(_p(sign, "number", comparator=True))
+            feats.add("comparison")
+            if sign in "≤≥":
+                feats.add("non-latin1")
+        parts.append(_p(value, "number"))
+        feats |= _number_features(value, v.language)
+        if draw(st.integers(0, 4)) == 4 and not sign:
+            dash = draw(st.sampled_from(("–", "-")))
+            upper = draw(st.sampled_from(values))
+            parts += [_p(dash), _p(upper, "number")]
+            feats.add("range")
+        if unit:
+            parts += [_p(" "), _p(unit, "unit")]
+            feats |= _unit_features(unit)
+    if draw(st.booleans()):
+        diastolic = draw(st.integers(50, 100))
+        systolic = draw(st.integers(diastolic + 30, diastolic + 90))
+        bp = "BT" if v.language == "sv" else "BP"
+        parts += [_p(", " + bp + " "), _p(f"{systolic}/{diastolic}", "number")]
+        feats.add("slash")
+    if draw(st.booleans()):
+        sat = draw(st.integers(85, 100))
+        parts += [_p(", saturation "), _p(str(sat), "number"),
+                  _p(" "), _p("%", "unit")]
+        feats.add("percent")
+    if draw(st.booleans()):
+        whole = draw(st.integers(35, 40))
+        tenth = draw(st.integers(0, 9))
+        sep = "," if v.language == "sv" else "."
+        temp = f"{whole}{sep}{tenth}"
+        parts += [_p(", temp "), _p(temp, "number"),
+                  _p(draw(st.sampled_from((" ", "")))), _p("°C", "unit")]
+        feats |= {"celsius", "vital-signs"} | _number_features(temp, v.language)
+    parts.append(_p("."))
+    return Sentence(tuple(parts), frozenset(feats))
+
+
+@st.composite
+def _dated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    year = draw(st.integers(2019, 2026))
+    month = draw(st.integers(1, 12))
+    day = draw(st.integers(1, 28))
+    date = f"{year}-{month:02d}-{day:02d}"
+    lead = "Återbesök" if v.language == "sv" else "Follow-up on"
+    return Sentence((_p(lead + " "), _p(date, "date"), _p(".")), frozenset({"date"}))
+
+
+@st.composite
+def _calm(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    return Sentence((_p(draw(st.sampled_from(v.calm))),), frozenset())
+
+
+def _header(v: Vocabulary, name: str, pnr: str, layout: int) -> Sentence:
+    shown = {0: pnr, 1: f"{pnr[:8]}-{pnr[8:]}", 2: f"{pnr[2:8]}-{pnr[8:]}", 3: pnr[2:]}[layout]
+    label = "Patient" if v.language == "en" else "Pat"
+    return Sentence((_p(f"{label}: {name}, "), _p(shown, "id"), _p(".")), frozenset({"personnummer"}))
+
+
+# -- hostile sentences -----------------------------------------------------------------------------------------
+_HOSTILE: dict[str, list[tuple[str, tuple[tuple[str, str | None], ...]]]] = {
+    "sv": [
+        ("hl7-delimiters", (("Hjärta ", None), ("&", None), (" lungor: ", None), ("ua", None), (".", None))),
+        ("hl7-delimiters", (("BT 130/80 | puls 72 ^ sat 97 % ~ ", None), ("ingen", "negation"), (" feber", None),
+                            (".", None))),
+        ("angle-brackets", (("Ej", "negation"), (" allergi mot <penicillin>.", None))),
+        ("angle-brackets", (("CRP ", None), ("<5", "number"), (", ", None), ("ingen", "negation"),
+                            (" infektion.", None))),
+        ("comment", (("Har <!-- ", None), ("ej", "negation"), (" --> feber.", None))),
+        ("markup", (("Patienten har <b>", None), ("inte", "negation"), ("</b> feber.", None))),
+        ("markup", (("Värde a < b > c, ", None), ("inga", "negation"), (" fynd.", None))),
+        ("rtf-braces", (("{", None), ("Ej", "negation"), ("} allergi, {\\fldrslt se} journal.", None))),
+        ("quotes", (('Patienten säger "', None), ("ingen", "negation"), (' smärta" och \'mår bra\'.', None))),
+        ("backslash", (("Sökväg C:\\journal\\", None), ("ej", "negation"), ("\\klar.", None))),
+        ("emoji", (("Mår bra 🙂, ", None), ("ingen", "negation"), (" feber 🌡️.", None))),
+        ("non-latin1", (("Sat ", None), ("≥", "number"), ("95 % → ", None), ("ingen", "negation"),
+                        (" syrgas, B12 1000 µg.", None))),
+    ],
+    "en": [
+        ("hl7-delimiters", (("Heart ", None), ("&", None), (" lungs: normal.", None))),
+        ("hl7-delimiters", (("BP 130/80 | pulse 72 ^ sat 97 % ~ ", None), ("no", "negation"), (" fever.", None))),
+        ("angle-brackets", (("No", "negation"), (" allergy to <penicillin>.", None))),
+        ("angle-brackets", (("CRP ", None), ("<5", "number"), (", ", None), ("no", "negation"),
+                            (" infection.", None))),
+        ("comment", (("Has <!-- ", None), ("not", "negation"), (" --> fever.", None))),
+        ("markup", (("Patient has <b>", None), ("no", "negation"), ("</b> fever.", None))),
+        ("markup", (("Value a < b > c, ", None), ("no", "negation"), (" findings.", None))),
+        ("rtf-braces", (("{", None), ("No", "negation"), ("} allergy, {\\fldrslt see} chart.", None))),
+        ("quotes", (('Patient says "', None), ("no", "negation"), (' pain" and \'feels well\'.', None))),
+        ("backslash", (("Path C:\\chart\\", None), ("not", "negation"), ("\\done.", None))),
+        ("emoji", (("Feels well 🙂, ", None), ("no", "negation"), (" fever 🌡️.", None))),
+        ("non-latin1", (("Sat ", None), ("≥", "number"), ("95 % → ", None), ("no", "negation"),
+                        (" oxygen, B12 1000 µg.", None))),
+    ],
+}
+
+
+@st.composite
+def hostile_sentences(draw: st.DrawFn, language: str = "sv") -> Sentence:
+    """A sentence carrying what breaks real pipelines: HL7 delimiters, markup-like text, RTF braces, emoji..."""
+    feature, pieces = draw(st.sampled_from(_HOSTILE[language]))
+    parts = tuple(_p(t, k, role="pre") if k == "negation" else _p(t, k) for t, k in pieces)
+    feats = {feature, "hostile"}
+    text = "".join(t for t, _k in pieces)
+    if any(c in text for c in "|^~\\&"):
+        feats.add("hl7-delimiters")
+    if "<" in text:
+        feats.add("angle-brackets")
+    if not all(ord(c) < 256 for c in text):
+        feats.add("non-latin1")
+    if "\\" in text:
+        feats.add("backslash")
+    return Sentence(parts, frozenset(feats))
+
+
+# -- transforms that keep spans exact ---------------------------------------------------------------------------
+def _transform(sentence: Sentence, how: str) -> Sentence:
+    """Apply a hostile character habit to every part, so spans stay exact."""
+    def each(text: str) -> str:
+        if how == "nfd":
+            return unicodedata.normalize("NFD", text)
+        if how == "nbsp":
+            return text.replace(" ", "\u00a0")
+        if how == "tab":
+            return text.replace(" ", "\t", 1)
+        if how in ("soft-hyphen", "zero-width"):
+            mark = "\u00ad" if how == "soft-hyphen" else "\u200b"
+            return " ".join(_split_word(w, mark) for w in text.split(" "))
+        return text
+    parts = tuple(Part(each(p.text), p.kind, p.attrs) for p in sentence.parts)
+    changed = any(a.text != b.text for a, b in zip(parts, sentence.parts, strict=True))
+    return Sentence(parts, sentence.features | ({how, "hostile"} if changed else set()), sentence.joiner)
+
+
+def _split_word(word: str, mark: str) -> str:
+    if len(word) < 8 or not word.isalpha():
+        return word
+    return word[: len(word) // 2] + mark + word[len(word) // 2:]
+
+
+# -- assembly ---------------------------------------------------------------------------------------------------
+def assemble(sections: Sequence[tuple[str | None, Sequence[Sentence]]], language: str,
+             section_break: str = "\n\n", extra_features: Iterable[str] = ()) -> Note:
+    """Join sections of sentences into a :class:`Note`, recording every fact's exact span."""
+    out: list[str] = []
+    facts: list[Fact] = []
+    features: set[str] = set(extra_features)
+    pos = 0
+
+    def put(text: str, kind: str | None = None, attrs: tuple[tuple[str, Any], ...] = ()) -> None:
+        nonlocal pos
+        if kind is not None and text:
+            a = dict(attrs)
+            facts.append(Fact(kind=kind, start=pos, end=pos + len(text), text=text, polarity=a.get("polarity"),
+                              side=a.get("side"), role=a.get("role"), concept=a.get("concept")))
+        out.append(text)
+        pos += len(text)
+
+    nonempty = [(h, s) for h, s in sections if s or h]
+    for k, (heading, sentences) in enumerate(nonempty):
+        if k:
+            put(section_break)
+        if heading:
+            put(heading + ":")
+            put("\n" if sentences else "")
+            features.add("heading")
+        for n, sentence in enumerate(sentences):
+            if n:
+                put(sentences[n - 1].joiner)
+            for part in sentence.parts:
+                put(part.text, part.kind, part.attrs)
+            features |= sentence.features
+    text = "".join(out)
+    if "\r\n" in text:
+        features.add("crlf")
+    if re.search("\r(?!\n)", text):
+        features.add("cr")
+    if "\n\n" in text or "\r\n\r\n" in text:
+        features.add("blank-line")
+    if any(f.kind == "negation" and f.role == "post" for f in facts):
+        features.add("post-negation")
+    features.add(f"length-{_length_band(len(text))}")
+    features |= {f"past-cap-{c}" for c in CAPS if len(text) > c}
+    return Note(text=text, language=language, facts=tuple(facts), features=frozenset(features))
+
+
+def _length_band(n: int) -> str:
+    for limit, name in ((200, "short"), (1000, "medium"), (4000, "long")):
+        if n <= limit:
+            return name
+    return "very-long"
+
+
+# -- public strategies --------------------------------------------------------------------------------------------
+def _clinical(v: Vocabulary) -> st.SearchStrategy[Sentence]:
+    return st.one_of(_pre_negated(v), _post_negated(v), _hedged(v), _sided(v), _medication(v), _lab(v),
+                     _affirmed(v), _pseudo(v), _dated(v), _calm(v))
+
+
+def _check_language(language: str) -> Vocabulary:
+    if language not in ("sv", "en"):
+        raise ValueError(f"unknown language {language!r}; use 'sv' or 'en'")
+    return vocabulary(language)
+
+
+def _as_note(sentence: st.SearchStrategy[Sentence], language: str) -> st.SearchStrategy[Note]:
+    return sentence.map(lambda s: assemble([(None, [s])], language))
+
+
+def sentences(language: str = "sv") -> st.SearchStrategy[Note]:
+    """One clinical sentence of any kind, as a Note."""
+    return _as_note(_clinical(_check_language(language)), language)
+
+
+def negated_findings(language: str = "sv") -> st.SearchStrategy[Note]:
+    """A finding negated before ("Ingen feber", "Denies chest pain") or after ("Fri gas ses ej")."""
+    v = _check_language(language)
+    return _as_note(st.one_of(_pre_negated(v), _post_negated(v), _pseudo(v)), language)
+
+
+def hedged_findings(language: str = "sv") -> st.SearchStrategy[Note]:
+    """A finding under an uncertainty cue ("Misstänkt lungemboli", "kan ej uteslutas", "possible")."""
+    return _as_note(_hedged(_check_language(language)), language)
+
+
+def medication_orders(language: str = "sv") -> st.SearchStrategy[Note]:
+    """A drug order: name, dose (decimal comma in Swedish), unit (mg, µg, mikrog, E, IE...), route, frequency."""
+    return _as_note(_medication(_check_language(language)), language)
+
+
+def lab_results(language: str = "sv") -> st.SearchStrategy[Note]:
+    """Lab values with <, >, ≤, ≥, ranges, slashes ("BT 130/80"), percentages and °C."""
+    return _as_note(_lab(_check_language(language)), language)
+
+
+def hostile_text(language: str = "sv") -> st.SearchStrategy[Note]:
+    """Short notes that mix clinical sentences with what breaks pipelines (delimiters, markup, NFD, emoji...)."""
+    v = _check_language(language)
+    return st.builds(
+        lambda hostile, clinical, how, joiner: assemble(
+            [(None, [Sentence(s.parts, s.features, joiner) for s in (_transform(clinical, how), hostile)])],
+            language),
+        hostile_sentences(language), _clinical(v),
+        st.sampled_from(("none", "nfd", "nbsp", "tab", "soft-hyphen", "zero-width")),
+        st.sampled_from((" ", "\n", "\r\n", "\r", "\t")))
+
+
+@st.composite
+def _section(draw: st.DrawFn, v: Vocabulary, hostile: bool, max_sentences: int) -> tuple[str | None, list[Sentence]]:
+    heading = draw(st.sampled_from(v.sections)) if draw(st.booleans()) else None
+    body = _clinical(v)
+    if hostile:
+        body = st.one_of(body, hostile_sentences(v.language))
+    sentences = draw(st.lists(body, min_size=1, max_size=max_sentences))
+    as_list = draw(st.integers(0, 5)) == 5
+    out = []
+    for s in sentences:
+        how = draw(st.sampled_from(("none",) * 6 + ("nfd", "nbsp", "tab", "soft-hyphen", "zero-width"))) \
+            if hostile else "none"
+        s = _transform(s, how)
+        if as_list:
+            joiner = "\n"
+        elif hostile:
+            joiner = draw(st.sampled_from((" ", " ", "\n", "\r\n", "\r")))
+        else:
+            joiner = draw(st.sampled_from((" ", " ", "\n")))
+        if as_list:
+            s = Sentence((_p("- "), *s.parts), s.features | {"list"}, joiner)
+        else:
+            s = Sentence(s.parts, s.features, joiner)
+        out.append(s)
+    return heading, out
+
+
+@st.composite
+def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, max_size: int | None = None,
+          hostile: bool = False, header: bool | None = None) -> Note:
+    """Realistic journal notes: sections of negated, hedged, sided, dosed and measured findings.
+
+    Mostly short (fast to send, easy to shrink) with a steady share of long ones; ``min_size``/``max_size``
+    bound the length in characters; ``hostile=True`` mixes in delimiters, markup-like text, RTF braces, quotes,
+    tabs, CR/CRLF, NFD, no-break and zero-width spaces, soft hyphens, emoji and characters outside Latin-1.
+    """
+    v = _check_language(language)
+    if min_size is not None and max_size is not None and min_size > max_size:
+        raise ValueError("min_size must not exceed max_size")
+    # About one note in ten is long (1-6 kB): long enough to cross the common caps, rare enough to stay fast.
+    long_note = draw(st.integers(0, 9)) == 9 and (max_size is None or max_size > 1200)
+    n_sections = draw(st.integers(1, 4))
+    sections = [draw(_section(v, hostile, 4)) for _ in range(n_sections)]
+    if long_note:
+        target = draw(st.sampled_from((1200, 2500, 6000)))
+        min_size = max(min_size or 0, target if max_size is None else min(target, max_size))
+    if header if header is not None else draw(st.integers(0, 3)) == 3:  # rare, and shrinks away
+        pnr = draw(st.sampled_from(PERSONNUMMER))
+        name = f"{draw(st.sampled_from(FIRST_NAMES))} {draw(st.sampled_from(LAST_NAMES))}"
+        sections.insert(0, (None, [_header(v, name, pnr, draw(st.integers(0, 3)))]))
+    break_ = draw(st.sampled_from(("\n\n", "\n\n", "\r\n\r\n", "\n"))) if hostile else "\n\n"
+    note = assemble(sections, language, break_)
+    if min_size is not None:
+        while len(note.text) < min_size:
+            sections.append(draw(_section(v, hostile, 8)))
+            note = assemble(sections, language, break_)
+    if max_size is not None and len(note.text) > max_size:
+        note = _fit(sections, language, break_, max_size)
+    return note
+
+
+def _fit(sections: list[tuple[str | None, list[Sentence]]], language: str, break_: str, max_size: int) -> Note:
+    """Drop sentences from the end until the note fits ``max_size``."""
+    kept = [(h, list(s)) for h, s in sections]
+    while kept:
+        note = assemble(kept, language, break_)
+        if len(note.text) <= max_size:
+            return note
+        _heading, body = kept[-1]
+        if body:
+            body.pop()
+        if not body:
+            kept.pop()
+    return assemble([], language)
+
+
+@st.composite
+def lengths_near(draw: st.DrawFn, language: str = "sv", caps: Sequence[int] = CAPS) -> Note:
+    """A note whose critical word sits just past (or across) a common field cap, after benign filler."""
+    v = _check_language(language)
+    cap = draw(st.sampled_from(tuple(caps)))
+    critical = draw(st.one_of(_post_negated(v), _pre_negated(v), _medication(v), _hedged(v), _sided(v)))
+    crit_note = assemble([(None, [critical])], language)
+    facts = [f for f in crit_note.facts if f.kind in ("negation", "hedge", "unit", "number", "side")]
+    target = facts[-1] if facts else crit_note.facts[-1]
+    # Where the critical word should start, relative to the cap: straddling it or a few characters past it.
+    shift = draw(st.integers(-(target.end - target.start) + 1, 3))
+    prefix_len = max(0, cap + shift - target.start)
+    calm = list(v.calm)
+    filler: list[str] = []
+    size = 0
+    while size + 40 < prefix_len:
+        sentence = calm[(len(filler) * 7 + cap) % len(calm)] + " "
+        filler.append(sentence)
+        size += len(sentence)
+    lead = "".join(filler) + " " * (prefix_len - size)
+    prefix = Sentence((_p(lead),), frozenset())
+    note = assemble([(None, [Sentence(prefix.parts, prefix.features, ""), critical])], language,
+                    extra_features={f"near-cap-{cap}"})
+    return note

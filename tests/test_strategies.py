@@ -1,0 +1,123 @@
+"""The note generators: exact spans, the features they promise, lengths near caps, and shrinking."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, find, given, settings
+from hypothesis import strategies as st
+
+import journal_fuzz as jf
+from journal_fuzz import strategies as jst
+from journal_fuzz.lexicon import HEDGE_POST, HEDGE_PRE, NEG_POST, NEG_PRE, PSEUDO, TERMINATION, load_lexicon
+from journal_fuzz.strategies.vocab import vocabulary
+
+STRATEGIES = {
+    "notes": jst.notes, "hostile-notes": lambda lang: jst.notes(lang, hostile=True), "sentences": jst.sentences,
+    "negated": jst.negated_findings, "hedged": jst.hedged_findings, "medication": jst.medication_orders,
+    "labs": jst.lab_results, "hostile": jst.hostile_text, "near-caps": jst.lengths_near,
+}
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_facts_are_exact_spans_and_faithful_copies_pass(name: str, language: str) -> None:
+    @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(STRATEGIES[name](language))
+    def prop(note: jf.Note) -> None:
+        assert note.language == language and note.text
+        for fact in note.facts:
+            assert note.text[fact.start:fact.end] == fact.text, fact
+            assert fact.kind in jf.notes.FACT_KINDS if hasattr(jf, "notes") else True
+        assert jf.compare(note, note.text).ok
+        assert jf.compare(note, note.text.replace("\n", "\r\n")).findings == []
+
+    prop()
+
+
+def test_every_feature_appears() -> None:
+    seen: set[str] = set()
+
+    @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+              database=None)
+    @given(st.sampled_from(["sv", "en"]).flatmap(lambda lang: jst.notes(lang, hostile=True)))
+    def collect(note: jf.Note) -> None:
+        seen.update(note.features)
+
+    collect()
+    wanted = {"pre-negation", "post-negation", "pseudo-negation", "termination", "hedge", "side", "bilateral",
+              "medication", "decimal-comma", "decimal-point", "micro", "comparison", "range", "slash", "percent",
+              "celsius", "date", "personnummer", "long-compound", "list", "blank-line", "heading",
+              *jst.HOSTILE_FEATURES}
+    assert wanted <= seen, sorted(wanted - seen)
+
+
+def test_generated_cues_are_cues_the_lexicon_knows() -> None:
+    roles = {"pre": {NEG_PRE}, "post": {NEG_POST}, "pseudo": {PSEUDO}, "termination": {TERMINATION},
+             "hedge_pre": {HEDGE_PRE}, "hedge_post": {HEDGE_POST}}
+    for language in ("sv", "en"):
+        v = vocabulary(language)
+        lex = load_lexicon(language)
+        for attr, wanted in roles.items():
+            for item in getattr(v, attr):
+                cue = (item[1] if attr == "post" else item[0]) if isinstance(item, tuple) else item
+                entry = lex.lookup(cue)
+                assert entry is not None and entry.role in wanted, (language, attr, cue, entry)
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_size_bounds(language: str) -> None:
+    @settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(jst.notes(language, min_size=300, max_size=900))
+    def prop(note: jf.Note) -> None:
+        assert 300 <= len(note.text) <= 900
+
+    prop()
+
+
+def test_mostly_short_with_a_share_of_long_notes() -> None:
+    lengths: list[int] = []
+
+    @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+              database=None)
+    @given(jst.notes("sv"))
+    def collect(note: jf.Note) -> None:
+        lengths.append(len(note.text))
+
+    collect()
+    short = sum(n <= 400 for n in lengths)
+    long_ = sum(n > 1000 for n in lengths)
+    assert short > len(lengths) / 2 and long_ > 0
+
+
+@pytest.mark.parametrize("cap", [64, 255, 4000, 32767])
+def test_lengths_near_puts_a_critical_word_at_the_cap(cap: int) -> None:
+    @settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(jst.lengths_near("sv", caps=(cap,)))
+    def prop(note: jf.Note) -> None:
+        critical = [f for f in note.facts if f.kind in ("negation", "hedge", "unit", "number", "side")]
+        assert any(f.start <= cap + 3 and f.end > cap for f in critical), (cap, critical)
+        # A system that cuts the note at the cap must be caught.
+        assert not jf.compare(note, note.text[:cap]).ok
+
+    prop()
+
+
+def test_a_failure_shrinks_to_one_short_sentence_with_the_cue() -> None:
+    """A stop-word filter that deletes 'ej': Hypothesis shrinks the failing note to one sentence holding it."""
+    def stop_words(text: str) -> str:
+        return re.sub(r"(?i)\s*\bej\b", "", text)
+
+    minimal = find(jst.notes("sv", hostile=True), lambda n: not jf.compare(n, stop_words(n.text)).ok,
+                   settings=settings(max_examples=2000, database=None,
+                                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]))
+    assert re.search(r"(?i)\bej\b", minimal.text)
+    assert "\n" not in minimal.text.strip() and len(minimal.text) < 60, repr(minimal.text)
+
+
+def test_unknown_language() -> None:
+    with pytest.raises(ValueError, match="unknown language"):
+        find(jst.notes("fi"), lambda n: True)
+    with pytest.raises(ValueError, match="unknown language"):
+        jst.negated_findings("fi")
