@@ -121,3 +121,48 @@ def test_unknown_language() -> None:
         find(jst.notes("fi"), lambda n: True)
     with pytest.raises(ValueError, match="unknown language"):
         jst.negated_findings("fi")
+
+
+@pytest.mark.parametrize("version", ["R4B", "R5"])
+@pytest.mark.parametrize("kind", ["DocumentReference", "Composition", "Bundle", "Observation", "Condition",
+                                  "AllergyIntolerance", "MedicationRequest", "DiagnosticReport"])
+def test_fhir_documents_are_valid_and_survive_a_faithful_trip(kind: str, version: str) -> None:
+    from journal_fuzz.fhir import from_wire, to_wire, validate
+
+    @settings(max_examples=8, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(jst.fhir_documents("sv", version=version, kinds=[kind], hostile=True, max_note_size=1500))
+    def prop(doc: jst.FhirDocument) -> None:
+        assert doc.kind == kind and doc.resource["resourceType"] == kind
+        validate(doc.resource, version)
+        back = from_wire(doc.payload, doc.wire, version)
+        assert jf.compare_resources(doc.resource, back).findings == []
+        other = "xml" if doc.wire == "json" else "json"
+        again = from_wire(to_wire(back, other, version), other, version)
+        assert jf.compare_resources(doc.resource, again).findings == []
+        assert {e.note.text for e in doc.embeds} and all(e.path.startswith(kind) for e in doc.embeds)
+
+    prop()
+
+
+def test_fhir_documents_cover_content_types_styles_and_wires() -> None:
+    seen: set[str] = set()
+
+    @settings(max_examples=120, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(st.one_of(jst.fhir_documents("en", max_note_size=600),
+                     jst.fhir_documents("sv", kinds=["DocumentReference"], max_note_size=600)))
+    def collect(doc: jst.FhirDocument) -> None:
+        seen.update(doc.features)
+
+    collect()
+    for wanted in ("wire-json", "wire-xml", "attachment-text/plain", "attachment-text/html",
+                   "attachment-application/xhtml+xml", "attachment-text/rtf", "narrative-table", "narrative-list",
+                   "resource-Bundle", "resource-MedicationRequest"):
+        assert wanted in seen, wanted
+
+
+def test_fhir_documents_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="unknown FHIR version"):
+        find(jst.fhir_documents(version="R3"), lambda d: True)
+    with pytest.raises(ValueError, match="unknown resource kinds"):
+        find(jst.fhir_documents(kinds=["Patient"]), lambda d: True)

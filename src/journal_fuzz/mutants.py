@@ -178,7 +178,11 @@ def _swap_side(text: str, language: str, rng: random.Random) -> str | None:
 def _drop_side(text: str, language: str, rng: random.Random) -> str | None:
     tokens, a = _analyse(text, language)
     m = _pick(rng, [m for m in _all_matches(a) if m.entry.role == SIDE])
-    return _cut(text, tokens, m.start, m.end) if m else None
+    if m is None:
+        return None
+    # "vä." ends in the sentence's own full stop: keep it, drop the word.
+    end = m.end - 1 if m.end - m.start > 1 and tokens.keys[m.end - 1] == "." else m.end
+    return _cut(text, tokens, m.start, end)
 
 
 _DECIMAL = re.compile(r"(?<![\d.,])(\d+)[,.](\d+)(?![\d.,])")
@@ -256,12 +260,18 @@ def _merge_lines(text: str, language: str, rng: random.Random) -> str | None:
     return text[:m.start()] + text[m.end():]
 
 
+def _visible_non_ascii(text: str) -> bool:
+    return any(not c.isascii() and not c.isspace() and c not in "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+               for c in text)
+
+
 def _ascii_ignore(text: str, language: str, rng: random.Random) -> str | None:
-    return text.encode("ascii", "ignore").decode("ascii")
+    # Losing only soft hyphens and zero-width spaces loses nothing a reader sees.
+    return text.encode("ascii", "ignore").decode("ascii") if _visible_non_ascii(text) else None
 
 
 def _ascii_replace(text: str, language: str, rng: random.Random) -> str | None:
-    return text.encode("ascii", "replace").decode("ascii")
+    return text.encode("ascii", "replace").decode("ascii") if _visible_non_ascii(text) else None
 
 
 def _mojibake(text: str, language: str, rng: random.Random) -> str | None:
@@ -326,11 +336,14 @@ def _drop_full_stop(text: str, language: str, rng: random.Random) -> str | None:
         stop = start - 1
         if keys[stop] != "." or start in tokens.paragraph_starts:
             continue
-        prev = starts[k - 1]
-        pre = [m for m in a.matches(prev, stop) if m.entry.role == NEG_PRE]
+        # The negation must still govern the sentence's last word (no "men"/"but" ended its scope)...
+        last = a.status(stop - 1) if stop > 0 else None
+        if last is None or last.cue is None or last.cue.entry.role != NEG_PRE:
+            continue
+        # ...and the next sentence must have words of its own for the negation to run on into.
         nxt_end = starts[k + 1] if k + 1 < len(starts) else len(keys)
         nxt = a.matches(start, nxt_end)
-        if pre and not any(m.entry.role in (NEG_PRE, NEG_POST, HEDGE_PRE, HEDGE_POST) for m in nxt) \
+        if not any(m.entry.role in (NEG_PRE, NEG_POST, HEDGE_PRE, HEDGE_POST) for m in nxt) \
                 and any(keys[t][:1].isalpha() for t in range(start, nxt_end)):
             cands.append(stop)
     if not cands:

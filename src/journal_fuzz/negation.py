@@ -61,7 +61,7 @@ class _Sentence:
     matches: list[Match]
     role_at: dict[int, Match]
     status: dict[int, Status]
-    side: dict[int, str]
+    side: dict[int, tuple[str, int]]
 
 
 @dataclass
@@ -155,7 +155,13 @@ class Analysis:
 
     def side(self, i: int) -> str | None:
         """The side ("right", "left", "bilateral") of the term at token ``i``, if it carries one."""
-        return self._sentence(i).side.get(i)
+        found = self._sentence(i).side.get(i)
+        return found[0] if found else None
+
+    def side_token(self, i: int) -> int | None:
+        """Where the side word of the term at token ``i`` starts, if it carries one."""
+        found = self._sentence(i).side.get(i)
+        return found[1] if found else None
 
     def matches(self, lo: int, hi: int) -> list[Match]:
         """Lexicon matches that overlap tokens ``lo`` to ``hi``."""
@@ -218,16 +224,17 @@ class Analysis:
         status = {t: st for t, (_d, st) in best.items()}
         return _Sentence(start, end, matches, role_at, status, self._sides(start, end, matches, role_at))
 
-    def _sides(self, start: int, end: int, matches: list[Match], role_at: dict[int, Match]) -> dict[int, str]:
+    def _sides(self, start: int, end: int, matches: list[Match],
+               role_at: dict[int, Match]) -> dict[int, tuple[str, int]]:
         keys = self.tokens.keys
         sides = [m for m in matches if m.entry.role == SIDE]
-        out: dict[int, str] = {}
+        out: dict[int, tuple[str, int]] = {}
         if not sides:
             return out
         for m in matches:
             if m.entry.role not in (TERM, DRUG):
                 continue
-            chosen: tuple[int, str] | None = None
+            chosen: tuple[int, str, int] | None = None
             for s in sides:
                 if s.end <= m.start:
                     gap = range(s.end, m.start)
@@ -240,8 +247,8 @@ class Analysis:
                 if distance > SIDE_WINDOW or any(keys[g] in _CLAUSE for g in gap):
                     continue
                 if chosen is None or distance < chosen[0]:
-                    chosen = (distance, s.entry.value)
+                    chosen = (distance, s.entry.value, s.start)
             if chosen is not None:
                 for t in range(m.start, m.end):
-                    out[t] = chosen[1]
+                    out[t] = (chosen[1], chosen[2])
         return out

@@ -55,8 +55,9 @@ _CONTEXT_TOKENS = 5
 _EXPLAIN_LIMIT = 50
 _MOVE_DISTANCE = 60
 # Characters a UTF-8 lead byte becomes when the bytes are read as Latin-1 or Windows-1252.
-# (Â Ã for Latin-1 letters and µ, Î Ï for Greek μ, â for ≤ ≥ – € and friends) or replacement characters.
-_MOJIBAKE_LEADS = frozenset("ÂÃÎÏâ\ufffd?")
+# (Â Ã for Latin-1 letters and µ, Ì Í for combining accents, Î Ï for Greek μ, â for ≤ ≥ – €, ð for emoji)
+# or replacement characters.
+_MOJIBAKE_LEADS = frozenset("ÂÃÌÍÎÏÐÑâð\ufffd?")
 _CP1252_EXTRAS = frozenset("€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ")
 _MASS_UNITS = {"kg": 1e3, "g": 1.0, "mg": 1e-3, "µg": 1e-6, "ng": 1e-9, "pg": 1e-12}
 _SV_MARKERS = frozenset(
@@ -250,22 +251,28 @@ def _skeleton(text: str) -> str:
 
 
 def _encoding_damage(s: str, r: str) -> str | None:
-    """How ``r`` looks like ``s`` after an encoding accident, or None."""
-    s_c = " ".join(unicodedata.normalize("NFC", s).split())
+    """How ``r`` looks like ``s`` after an encoding accident, or None.
+
+    The accident happened to the bytes as sent, so ``s`` is tried as it was (decomposed letters, no-break
+    spaces and all) and in NFC.
+    """
     r_c = " ".join(unicodedata.normalize("NFC", r).split())
     r_n = r_c.casefold()
-    if s_c.casefold() == r_n or s_c.isascii():
+    forms = dict.fromkeys((s, unicodedata.normalize("NFC", s)))
+    if all(f.isascii() for f in forms) or _squash(s) == r_n:
         return None
-    for desc, codec, errors in (("UTF-8 bytes read as Windows-1252", "cp1252", "replace"),
-                                ("UTF-8 bytes read as Latin-1", "latin-1", "strict")):
-        if _squash(s_c.encode("utf-8").decode(codec, errors)) == r_n:
-            return desc
-    if _squash(s_c.encode("ascii", "ignore").decode()) == r_n:
-        return "characters outside ASCII dropped"
-    if _squash(s_c.encode("ascii", "replace").decode()) == r_n:
-        return "characters outside ASCII replaced by '?'"
-    if _squash("".join(c if c.isascii() else "\ufffd" for c in s_c)) == r_n:
-        return "characters replaced by U+FFFD"
+    for form in forms:
+        for desc, codec, errors in (("UTF-8 bytes read as Windows-1252", "cp1252", "replace"),
+                                    ("UTF-8 bytes read as Latin-1", "latin-1", "strict")):
+            if _squash(form.encode("utf-8").decode(codec, errors)) == r_n:
+                return desc
+        if _squash(form.encode("ascii", "ignore").decode()) == r_n:
+            return "characters outside ASCII dropped"
+        if _squash(form.encode("ascii", "replace").decode()) == r_n:
+            return "characters outside ASCII replaced by '?'"
+        if _squash("".join(c if c.isascii() else "\ufffd" for c in form)) == r_n:
+            return "characters replaced by U+FFFD"
+    s_c = " ".join(unicodedata.normalize("NFC", s).split())
     if _squash(_strip_marks(s_c)) == r_n:
         return "diacritics stripped"
     if _skeleton(s_c) == _skeleton(r_c) and all(c.isascii() or 0x80 <= ord(c) <= 0xFF or c in _CP1252_EXTRAS
@@ -346,8 +353,12 @@ class _Comparison:
         m = side.match_at(i)
         return m.entry.role if m is not None else None
 
-    def _numberish(self, tok: Tokens, i: int) -> bool:
+    def _numberish(self, side: Analysis, i: int) -> bool:
+        """Whether token ``i`` is part of a written quantity (a number, its sign, "130/80"), not of a name."""
+        tok = side.tokens
         k = tok.keys[i]
+        if self._role(side, i) in (UNIT, TERM, DRUG):  # "HbA1c", "10^9/L", "B12" are words that hold digits
+            return False
         if any(c.isdigit() for c in k) or k in _COMPARATORS:
             return True
         if k[:1].isalnum():
@@ -360,8 +371,7 @@ class _Comparison:
         return k in _SIGNS and after and not (i > 0 and tok.adjacent(i - 1) and keys[i - 1][:1].isalnum())
 
     def _critical(self, side: Analysis, idx: Iterable[int]) -> bool:
-        tok = side.tokens
-        return any(self._role(side, i) in _CRITICAL_ROLES or self._numberish(tok, i) for i in idx)
+        return any(self._role(side, i) in _CRITICAL_ROLES or self._numberish(side, i) for i in idx)
 
     # -- moves ----------------------------------------------------------------------------------------------
     def _moves(self, hunks: list[_Hunk]) -> list[_Hunk]:
@@ -481,7 +491,7 @@ class _Comparison:
                                                     is_term)))
             if is_term:
                 s_side, r_side = self.sa.side(t), self.ra.side(u)
-                if s_side != r_side and (anchor, "side") not in done_terms:
+                if s_side != r_side and (anchor, "side") not in done_terms and self._side_words_changed(t, u):
                     done_terms.add((anchor, "side"))
                     changes.append((t, u, ConceptChange(concept, "side", s_side or "none", r_side or "none",
                                                         offset, True)))
@@ -493,6 +503,16 @@ class _Comparison:
             else:
                 orphans.setdefault(self.sa.sentence_bounds(t)[0], []).append((t, u, change))
         return [self._concept_finding(group) for group in orphans.values()]
+
+    def _side_words_changed(self, t: int, u: int) -> bool:
+        """A side change counts when a side word was lost, added or swapped, not when a dropped filler word
+        only moved a side word in or out of a term's reach."""
+        ks, kr = self.sa.side_token(t), self.ra.side_token(u)
+        if ks is not None and self.a2b[ks] < 0:
+            return True
+        if kr is not None and self.b2a[kr] < 0:
+            return True
+        return ks is not None and kr is not None and self.a2b[ks] != kr
 
     def _cause(self, hunks: list[_Hunk], t: int, u: int) -> _Hunk | None:
         s0, s1 = self.sa.sentence_bounds(t)
@@ -594,8 +614,9 @@ class _Comparison:
         s_unit = [m.entry.value for m in s_matches if m.entry.role == UNIT]
         r_unit = [m.entry.value for m in r_matches if m.entry.role == UNIT]
         damage = _encoding_damage(s_text, r_text) if S else None
-        if damage is None and not (S and R):
-            # "°C" -> "Â°C" inserts a token; judge the stretch with its neighbours.
+        if damage is None:
+            # "°C" -> "Â°C" inserts a token, "a\u00a0b" -> "aÂ\u00a0b" damages the space between two words:
+            # judge the stretch with its neighbours and the whitespace around it.
             lo, hi = max(0, h.i1 - 1), min(len(ts), h.i2 + 1)
             rlo, rhi = max(0, h.j1 - 1), min(len(tr), h.j2 + 1)
             damage = _encoding_damage(ts.original(lo, hi), tr.original(rlo, rhi))
@@ -605,8 +626,8 @@ class _Comparison:
         r_hedge = sum(1 for m in r_matches if m.entry.role in _HEDGE_ROLES)
         s_side = [m.entry.value for m in s_matches if m.entry.role == SIDE]
         r_side = [m.entry.value for m in r_matches if m.entry.role == SIDE]
-        s_num = [k for i, k in zip(S, s_keys, strict=True) if self._numberish(ts, i)]
-        r_num = [k for j, k in zip(R, r_keys, strict=True) if self._numberish(tr, j)]
+        s_num = [k for i, k in zip(S, s_keys, strict=True) if self._numberish(sa, i)]
+        r_num = [k for j, k in zip(R, r_keys, strict=True) if self._numberish(ra, j)]
         s_terms = [i for i, r in zip(S, s_roles, strict=True) if r in (TERM, DRUG)]
         r_terms = [j for j, r in zip(R, r_roles, strict=True) if r in (TERM, DRUG)]
         # A whole statement deleted (cue, finding and all) is a dropped statement, not a flipped one.
@@ -622,9 +643,6 @@ class _Comparison:
             lost = len([k for k in s_keys if k[:1].isalnum()])
             explanation = (f"the text was cut off after '{kept}': {lost} word{'s' if lost != 1 else ''} "
                            f"lost ('{_clip(s_text)}')") if kept else f"nothing came back of '{_clip(s_text)}'"
-        elif S and R and "".join(s_keys) == "".join(r_keys) and len(R) < len(S):
-            kind = "words-merged"
-            explanation = f"'{_clip(s_text)}' ran together into '{_clip(r_text)}'"
         elif damage and (s_unit or r_unit) and s_unit != r_unit:
             kind = "unit-changed"
             severity = "critical"
@@ -635,7 +653,12 @@ class _Comparison:
             explanation = f"'{_clip(s_text)}' became '{_clip(r_text)}' ({damage})"
         elif damage:
             kind = "encoding-damaged"
+            # Even where only a space or a symbol was hit, the pipeline is corrupting characters.
+            severity = "critical" if base_severity == "critical" else "major"
             explanation = f"'{_clip(s_text)}' came back as '{_clip(r_text)}': {damage}"
+        elif S and R and "".join(s_keys) == "".join(r_keys) and len(R) < len(S):
+            kind = "words-merged"
+            explanation = f"'{_clip(s_text)}' ran together into '{_clip(r_text)}'"
         elif s_neg != r_neg and not (statement_gone and s_neg > r_neg):
             if s_neg > r_neg:
                 kind = "negation-dropped"

@@ -194,26 +194,43 @@ class Tokens:
 Segments = tuple[list[int], list[int], list[int], list[int]]
 
 
+_ENTITY_RE = re.compile(_ENTITY)
+
+
+def _benign(segment: str, policy: Policy) -> str:
+    """The benign form of a stretch the normalising pattern picked out."""
+    if policy.entities and "&" in segment:
+        segment = _ENTITY_RE.sub(lambda m: _entity_text(m.group()) or m.group(), segment)
+    if policy.invisible:
+        segment = "".join(c for c in segment if c not in _INVISIBLE)
+    if policy.unicode_forms:
+        segment = unicodedata.normalize("NFC", segment)
+        segment = "".join(_compat(c) or c for c in segment)
+    return segment
+
+
 def _normalise(text: str, policy: Policy) -> tuple[str, Segments]:
     """Apply the benign, length-changing normalisations; return the text and the replaced stretches."""
     parts: list[str] = []
-    if policy.entities and "&" in text:
+    has_entities = policy.entities and "&" in text
+    text_t = text
+    if policy.unicode_forms and (not text.isascii() or has_entities):
+        # A letter and the accents after it, written as characters or as references ("a&#776;"), compose.
+        marks = f"[{_COMBINING}]" + (f"|{_ENTITY}" if has_entities else "")
+        if has_entities or not unicodedata.is_normalized("NFC", text):
+            parts.append(f"\\w(?:{marks})+")
+        if not text.isascii():
+            chars = set(text)
+            multi = sorted(ch for ch in chars if not ch.isascii() and (c := _compat(ch)) is not None and len(c) != 1)
+            if multi:
+                parts.append("[" + re.escape("".join(multi)) + "]")
+            single = {ch: c for ch in chars if not ch.isascii() and (c := _compat(ch)) is not None and len(c) == 1}
+            for ch, one in single.items():
+                text_t = text_t.replace(ch, one)
+    if has_entities:
         parts.append(_ENTITY)
     if policy.invisible and any(ch in text for ch in _INVISIBLE):
         parts.append(f"[{_INVISIBLE}]")
-    if policy.unicode_forms and not text.isascii():
-        if not unicodedata.is_normalized("NFC", text):
-            parts.append(f".[{_COMBINING}]+")
-        multi = sorted(ch for ch in set(text) if not ch.isascii() and (c := _compat(ch)) is not None
-                       and len(c) != 1)
-        if multi:
-            parts.append("[" + re.escape("".join(multi)) + "]")
-        single = {ch: c for ch in set(text) if not ch.isascii() and (c := _compat(ch)) is not None and len(c) == 1}
-        text_t = text
-        for ch, one in single.items():
-            text_t = text_t.replace(ch, one)
-    else:
-        text_t = text
     if not parts:
         return text_t, ([], [], [], [])
     pattern = re.compile("|".join(parts), re.DOTALL)
@@ -227,22 +244,9 @@ def _normalise(text: str, policy: Policy) -> tuple[str, Segments]:
     for m in pattern.finditer(text_t):
         a, b = m.span()
         seg = m.group()
-        rep: str
-        if seg.startswith("&") and seg.endswith(";") and len(seg) > 2:
-            decoded = _entity_text(seg)
-            if decoded is None:
-                continue
-            rep = decoded
-            if policy.unicode_forms:
-                rep = unicodedata.normalize("NFC", rep)
-                rep = "".join(_compat(c) or c for c in rep)
-        elif len(seg) == 1 and seg in _INVISIBLE:
-            rep = ""
-        elif len(seg) == 1:
-            rep = _compat(seg) or seg
-        else:
-            rep = unicodedata.normalize("NFC", seg)
-            rep = "".join(_compat(c) or c for c in rep)
+        rep = _benign(seg, policy)
+        if rep == seg:
+            continue
         out.append(text_t[last:a])
         npos += a - last
         out.append(rep)

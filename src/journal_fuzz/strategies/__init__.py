@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from journal_fuzz.strategies.fhir import FhirDocument, fhir_documents
 from journal_fuzz.strategies.notes import (
     CAPS,
     HOSTILE_FEATURES,
@@ -24,6 +25,6 @@ from journal_fuzz.strategies.notes import (
 )
 
 __all__ = [
-    "CAPS", "HOSTILE_FEATURES", "hedged_findings", "hostile_text", "lab_results", "lengths_near",
-    "medication_orders", "negated_findings", "notes", "sentences",
+    "CAPS", "HOSTILE_FEATURES", "FhirDocument", "fhir_documents", "hedged_findings", "hostile_text",
+    "lab_results", "lengths_near", "medication_orders", "negated_findings", "notes", "sentences",
 ]

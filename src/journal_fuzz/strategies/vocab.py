@@ -109,8 +109,10 @@ _PSEUDO = {
            ("No increase", "in")),
 }
 _TERMINATION = {"sv": ("men", "dock", "däremot", "förutom"), "en": ("but", "however", "except", "although")}
-_SIDES: dict[str, dict[str, tuple[str, ...]]] = {"sv": {"right": ("höger", "hö", "dx"), "left": ("vänster", "vä", "sin")},
-          "en": {"right": ("right", "rt"), "left": ("left", "lt")}}
+_SIDES: dict[str, dict[str, tuple[str, ...]]] = {
+    "sv": {"right": ("höger", "hö", "dx"), "left": ("vänster", "vä", "sin")},
+    "en": {"right": ("right", "rt"), "left": ("left", "lt")},
+}
 _BILATERAL = {"sv": ("bilateralt", "bilateral"), "en": ("bilateral",)}
 _PAIN = {"sv": ("Smärta i", "Svullnad i", "Ömhet över", "Fraktur i"), "en": ("Pain in the", "Swelling of the",
                                                                        "Tenderness over the", "Fracture of the")}

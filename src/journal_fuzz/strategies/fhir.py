@@ -1,0 +1,84 @@
+"""Hypothesis strategies for FHIR resources that carry generated notes, in JSON or XML wire form.
+
+Each example knows which notes it embeds and where (``embeds``), so a comparison knows what every field must
+still say after a round trip through a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+from journal_fuzz.fhir import ATTACHMENT_TYPES, NARRATIVE_STYLES, RESOURCE_KINDS, Embedded, build_resource, to_wire
+from journal_fuzz.fhir.wire import WIRES
+from journal_fuzz.notes import Note
+from journal_fuzz.strategies.notes import notes
+from journal_fuzz.strategies.vocab import PERSONNUMMER
+
+__all__ = ["FhirDocument", "fhir_documents"]
+
+VERSIONS = ("R4B", "R5")
+
+
+@dataclass(frozen=True)
+class FhirDocument:
+    """A resource built around notes, and its bytes on the wire."""
+
+    kind: str
+    version: str
+    wire: str
+    resource: dict[str, Any]
+    payload: bytes
+    embeds: tuple[Embedded, ...]
+    content_type: str | None
+    style: str
+    uid: str
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return tuple(e.note for e in self.embeds)
+
+    @property
+    def features(self) -> frozenset[str]:
+        feats = {f"resource-{self.kind}", f"wire-{self.wire}", f"fhir-{self.version}", f"narrative-{self.style}"}
+        if self.content_type:
+            feats.add(f"attachment-{self.content_type.split(';')[0]}")
+        for note in self.notes:
+            feats |= note.features
+        return frozenset(feats)
+
+
+def _refuted(note: Note) -> bool:
+    terms = note.facts_of("term")
+    return bool(terms) and terms[0].polarity == "negated"
+
+
+@st.composite
+def fhir_documents(draw: st.DrawFn, language: str = "sv", version: str = "R4B",
+                   kinds: Sequence[str] = RESOURCE_KINDS, wires: Sequence[str] = WIRES,
+                   hostile: bool = False, max_note_size: int = 4000) -> FhirDocument:
+    """Valid FHIR resources (R4B by default, R5 on request) embedding 1-3 generated notes.
+
+    ``kinds`` picks resource types from :data:`~journal_fuzz.fhir.RESOURCE_KINDS`; ``wires`` the wire forms
+    (``json``, ``xml``). DocumentReference attachments come in each of the text content types, narratives in each
+    style (paragraphs, line breaks, lists, tables, inline bold/italic).
+    """
+    if version not in VERSIONS:
+        raise ValueError(f"unknown FHIR version {version!r}; use R4B or R5")
+    unknown = [k for k in kinds if k not in RESOURCE_KINDS]
+    if unknown or not kinds:
+        raise ValueError(f"unknown resource kinds {unknown}; use {', '.join(RESOURCE_KINDS)}")
+    kind = draw(st.sampled_from(tuple(kinds)))
+    wire = draw(st.sampled_from(tuple(wires)))
+    embedded = draw(st.lists(notes(language, max_size=max_note_size, hostile=hostile), min_size=1, max_size=3))
+    style = draw(st.sampled_from(NARRATIVE_STYLES))
+    content_type = draw(st.sampled_from(ATTACHMENT_TYPES)) if kind == "DocumentReference" else None
+    uid = draw(st.uuids()).hex
+    built = build_resource(kind, embedded, version=version, content_type=content_type, style=style, uid=uid,
+                           personnummer=draw(st.sampled_from(PERSONNUMMER)), refuted=_refuted(embedded[0]))
+    payload = to_wire(built.resource, wire, version)
+    return FhirDocument(kind=kind, version=version, wire=wire, resource=built.resource, payload=payload,
+                        embeds=tuple(built.embeds), content_type=content_type, style=style, uid=uid)
