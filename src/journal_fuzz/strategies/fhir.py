@@ -59,12 +59,15 @@ def _refuted(note: Note) -> bool:
 @st.composite
 def fhir_documents(draw: st.DrawFn, language: str = "sv", version: str = "R4B",
                    kinds: Sequence[str] = RESOURCE_KINDS, wires: Sequence[str] = WIRES,
-                   hostile: bool = False, max_note_size: int = 4000) -> FhirDocument:
+                   hostile: bool = False, max_note_size: int = 4000,
+                   content_types: Sequence[str] = ATTACHMENT_TYPES,
+                   styles: Sequence[str] = NARRATIVE_STYLES) -> FhirDocument:
     """Valid FHIR resources (R4B by default, R5 on request) embedding 1-3 generated notes.
 
     ``kinds`` picks resource types from :data:`~journal_fuzz.fhir.RESOURCE_KINDS`; ``wires`` the wire forms
     (``json``, ``xml``). DocumentReference attachments come in each of the text content types, narratives in each
-    style (paragraphs, line breaks, lists, tables, inline bold/italic).
+    style (paragraphs, line breaks, lists, tables, inline bold/italic); ``content_types`` and ``styles`` narrow
+    those choices.
     """
     if version not in VERSIONS:
         raise ValueError(f"unknown FHIR version {version!r}; use R4B or R5")
@@ -74,8 +77,8 @@ def fhir_documents(draw: st.DrawFn, language: str = "sv", version: str = "R4B",
     kind = draw(st.sampled_from(tuple(kinds)))
     wire = draw(st.sampled_from(tuple(wires)))
     embedded = draw(st.lists(notes(language, max_size=max_note_size, hostile=hostile), min_size=1, max_size=3))
-    style = draw(st.sampled_from(NARRATIVE_STYLES))
-    content_type = draw(st.sampled_from(ATTACHMENT_TYPES)) if kind == "DocumentReference" else None
+    style = draw(st.sampled_from(tuple(styles)))
+    content_type = draw(st.sampled_from(tuple(content_types))) if kind == "DocumentReference" else None
     uid = draw(st.uuids()).hex
     built = build_resource(kind, embedded, version=version, content_type=content_type, style=style, uid=uid,
                            personnummer=draw(st.sampled_from(PERSONNUMMER)), refuted=_refuted(embedded[0]))

@@ -9,10 +9,12 @@ with the guilty cue is left.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -54,6 +56,20 @@ class Sentence:
         return "".join(p.text for p in self.parts)
 
 
+@cache
+def _sf(items: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    """``sampled_from`` built once per tuple: a fresh strategy per draw costs Hypothesis a validation each time."""
+    return st.sampled_from(items)
+
+
+@cache
+def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
+    return st.integers(lo, hi)
+
+
+_BOOLS = st.booleans()
+
+
 def _p(text: str, kind: str | None = None, **attrs: Any) -> Part:
     return Part(text, kind, tuple(sorted(attrs.items())))
 
@@ -63,26 +79,49 @@ def _cap(text: str) -> str:
 
 
 # -- sentence builders ------------------------------------------------------------------------------------------
+@cache
+def _product(language: str, name: str) -> tuple[tuple[Any, ...], ...]:
+    """Every combination a sentence frame allows, as one tuple: one Hypothesis choice picks a whole sentence's
+    words (half the choices per note of drawing each word), and index 0 is still the simplest sentence."""
+    v = vocabulary(language)
+    hedges = tuple(("pre", c) for c in v.hedge_pre) + tuple(("post", c) for c in v.hedge_post)
+    tables: dict[str, tuple[tuple[Any, ...], ...]] = {
+        "pre": (v.pre + v.pre_mid, v.findings), "post": (v.post, v.findings), "pseudo": (v.pseudo, v.findings),
+        "hedge": (hedges, v.findings), "sided": (v.pain, v.anatomy, _side_forms(language)),
+        "affirmed": (v.affirmed, v.findings), "orders": (v.routes, v.frequencies),
+    }
+    return tuple(itertools.product(*tables[name]))
+
+
+@cache
+def _findings(language: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(vocabulary(language).findings)
+
+
+@cache
+def _choose(language: str, name: str) -> st.SearchStrategy[tuple[Any, ...]]:
+    """One choice over :func:`_product` (cached by name: hashing a large tuple per draw would cost more)."""
+    return st.sampled_from(_product(language, name))
+
+
 def _term(concept: str, polarity: str, side: str | None = None, text: str | None = None) -> Part:
     return _p(text if text is not None else concept, "term", polarity=polarity, concept=concept, side=side)
 
 
 @st.composite
 def _pre_negated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
-    term = draw(st.sampled_from(v.findings))
-    if draw(st.integers(0, 3)) == 3:
-        frame = draw(st.sampled_from(v.pre_mid))
+    frame, term = draw(_choose(v.language, "pre"))
+    if frame in v.pre_mid:
         *lead, cue = frame.rsplit(" ", 1)
         parts = [_p(" ".join(lead) + " "), _p(cue, "negation", role="pre"), _p(" ")]
         feats = {"pre-negation", "negation-mid-sentence"}
     else:
-        cue = draw(st.sampled_from(v.pre))
-        parts = [_p(cue, "negation", role="pre"), _p(" ")]
+        parts = [_p(frame, "negation", role="pre"), _p(" ")]
         feats = {"pre-negation"}
     parts.append(_term(term, "negated"))
-    if draw(st.integers(0, 4)) == 4:
-        other = draw(st.sampled_from(v.findings))
-        parts += [_p(", "), _p(draw(st.sampled_from(v.termination)), "negation", role="termination"), _p(" "),
+    if draw(_ints(0, 4)) == 4:
+        other = draw(_findings(v.language))
+        parts += [_p(", "), _p(draw(_sf(v.termination)), "negation", role="termination"), _p(" "),
                   _term(other, "affirmed")]
         feats.add("termination")
     parts.append(_p("."))
@@ -91,8 +130,7 @@ def _pre_negated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
 
 @st.composite
 def _post_negated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
-    term = draw(st.sampled_from(v.findings))
-    lead, cue = draw(st.sampled_from(v.post))
+    (lead, cue), term = draw(_choose(v.language, "post"))
     return Sentence((_term(term, "negated", text=_cap(term)), _p(f" {lead} " if lead else " "),
                      _p(cue, "negation", role="post"), _p(".")),
                     frozenset({"post-negation"} | _long(term)))
@@ -100,35 +138,38 @@ def _post_negated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
 
 @st.composite
 def _pseudo(draw: st.DrawFn, v: Vocabulary) -> Sentence:
-    term = draw(st.sampled_from(v.findings))
-    cue, lead_on = draw(st.sampled_from(v.pseudo))
+    (cue, lead_on), term = draw(_choose(v.language, "pseudo"))
     return Sentence((_p(cue, "negation", role="pseudo"), _p(f" {lead_on} "), _term(term, "affirmed"), _p(".")),
                     frozenset({"pseudo-negation"} | _long(term)))
 
 
 @st.composite
 def _hedged(draw: st.DrawFn, v: Vocabulary) -> Sentence:
-    term = draw(st.sampled_from(v.findings))
-    if draw(st.booleans()):
-        cue = draw(st.sampled_from(v.hedge_pre))
+    (where, cue), term = draw(_choose(v.language, "hedge"))
+    if where == "pre":
         return Sentence((_p(cue, "hedge", role="pre"), _p(" "), _term(term, "uncertain"), _p(".")),
                         frozenset({"hedge", "hedge-pre"} | _long(term)))
-    cue = draw(st.sampled_from(v.hedge_post))
     return Sentence((_term(term, "uncertain", text=_cap(term)), _p(" "), _p(cue, "hedge", role="post"), _p(".")),
                     frozenset({"hedge", "hedge-post"} | _long(term)))
 
 
+@cache
+def _side_forms(language: str) -> tuple[tuple[str, str, bool], ...]:
+    """(side, word, written after the organ): "vänster höft", "höft sin", "hip bilateral"."""
+    v = vocabulary(language)
+    out = [(side, word, word in ("dx", "sin")) for side in ("right", "left") for word in v.sides[side]]
+    out += [(side, word, True) for side in ("right", "left") for word in v.sides[side][:1]]
+    out += [("bilateral", word, True) for word in v.bilateral]
+    return tuple(out)
+
+
 @st.composite
 def _sided(draw: st.DrawFn, v: Vocabulary) -> Sentence:
-    frame = draw(st.sampled_from(v.pain))
-    organ = draw(st.sampled_from(v.anatomy))
-    if draw(st.integers(0, 5)) == 5:
-        word = draw(st.sampled_from(v.bilateral))
+    frame, organ, (side, word, after) = draw(_choose(v.language, "sided"))
+    if side == "bilateral":
         return Sentence((_p(frame + " "), _term(organ, "affirmed", side="bilateral"), _p(" "),
                          _p(word, "side", side="bilateral"), _p(".")), frozenset({"side", "bilateral"}))
-    side = draw(st.sampled_from(("right", "left")))
-    word = draw(st.sampled_from(v.sides[side]))
-    if word in ("dx", "sin") or draw(st.integers(0, 3)) == 3:
+    if after:
         parts = (_p(frame + " "), _term(organ, "affirmed", side=side), _p(" "), _p(word, "side", side=side),
                  _p("."))
     else:
@@ -139,12 +180,12 @@ def _sided(draw: st.DrawFn, v: Vocabulary) -> Sentence:
 
 @st.composite
 def _affirmed(draw: st.DrawFn, v: Vocabulary) -> Sentence:
-    term = draw(st.sampled_from(v.findings))
-    lead = draw(st.sampled_from(v.affirmed))
+    lead, term = draw(_choose(v.language, "affirmed"))
     parts = [_p(lead + " "), _term(term, "affirmed")]
     feats = set(_long(term))
-    if draw(st.booleans()):
-        n = draw(st.integers(2, 14))
+    days = draw(_ints(0, 13))  # 0: no duration; it shrinks away
+    if days:
+        n = days + 1
         before, _, after = v.since.partition("{n}")
         parts += [_p(" " + before), _p(str(n), "number"), _p(after)]
         feats.add("number")
@@ -177,14 +218,22 @@ def _unit_features(unit: str) -> set[str]:
     return feats
 
 
+@cache
+def _dose_forms(language: str) -> tuple[tuple[str, str, str, str], ...]:
+    """Every (substance, name as written, dose, unit) the dose tables allow: one choice per order."""
+    return tuple((substance, name, value, unit) for substance, names, values, units in vocabulary(language).doses
+                 for name in names for value in values for unit in units)
+
+
+@cache
+def _doses(language: str) -> st.SearchStrategy[tuple[str, str, str, str]]:
+    return st.sampled_from(_dose_forms(language))
+
+
 @st.composite
 def _medication(draw: st.DrawFn, v: Vocabulary) -> Sentence:
-    substance, names, values, units = draw(st.sampled_from(v.doses))
-    name = draw(st.sampled_from(names))
-    value = draw(st.sampled_from(values))
-    unit = draw(st.sampled_from(units))
-    route = draw(st.sampled_from(v.routes))
-    freq = draw(st.sampled_from(v.frequencies))
+    substance, name, value, unit = draw(_doses(v.language))
+    route, freq = draw(_choose(v.language, "orders"))
     parts = (_p(_cap(name), "drug", concept=substance), _p(" "),
              _p(value, "number"), _p(" "), _p(unit, "unit"), _p(" "), _p(route), _p(" "), _p(freq), _p("."))
     feats = {"medication", "dose"} | _number_features(value, v.language) | _unit_features(unit)
@@ -193,16 +242,16 @@ def _medication(draw: st.DrawFn, v: Vocabulary) -> Sentence:
 
 @st.composite
 def _lab(draw: st.DrawFn, v: Vocabulary) -> Sentence:
-    count = draw(st.integers(1, 3))
+    count = draw(_ints(1, 3))
     parts: list[Part] = []
     feats: set[str] = {"lab"}
     for k in range(count):
-        name, values, unit, signed = draw(st.sampled_from(v.labs))
-        value = draw(st.sampled_from(values))
+        name, values, unit, signed = draw(_sf(v.labs))
+        value = draw(_sf(values))
         if k:
             parts.append(_p(", "))
         parts += [_p(name, "term", polarity="affirmed", concept=name.casefold()), _p(" ")]
-        sign = draw(st.sampled_from(("<", ">", "≤", "≥"))) if signed and draw(st.booleans()) else ""
+        sign = draw(_sf(("", "", "<", ">", "≤", "≥"))) if signed else ""
         if sign:
             parts.append(_p(sign, "number", comparator=True))
             feats.add("comparison")
@@ -210,32 +259,31 @@ def _lab(draw: st.DrawFn, v: Vocabulary) -> Sentence:
                 feats.add("non-latin1")
         parts.append(_p(value, "number"))
         feats |= _number_features(value, v.language)
-        if draw(st.integers(0, 4)) == 4 and not sign:
-            dash = draw(st.sampled_from(("–", "-")))
-            upper = draw(st.sampled_from(values))
+        if not sign and draw(_ints(0, 4)) == 4:
+            dash = draw(_sf(("–", "-")))
+            upper = draw(_sf(values))
             parts += [_p(dash), _p(upper, "number")]
             feats.add("range")
         if unit:
             parts += [_p(" "), _p(unit, "unit")]
             feats |= _unit_features(unit)
-    if draw(st.booleans()):
-        diastolic = draw(st.integers(50, 100))
-        systolic = draw(st.integers(diastolic + 30, diastolic + 90))
+    # One choice picks which vital sign follows (if any): fewer draws, and it shrinks to "none".
+    vital = draw(_ints(0, 3))
+    if vital == 1:
+        diastolic = draw(_ints(50, 100))
+        systolic = diastolic + draw(_ints(30, 90))
         bp = "BT" if v.language == "sv" else "BP"
         parts += [_p(", " + bp + " "), _p(f"{systolic}/{diastolic}", "number")]
         feats.add("slash")
-    if draw(st.booleans()):
-        sat = draw(st.integers(85, 100))
-        parts += [_p(", saturation "), _p(str(sat), "number"),
-                  _p(" "), _p("%", "unit")]
+    elif vital == 2:
+        sat = draw(_ints(85, 100))
+        parts += [_p(", saturation "), _p(str(sat), "number"), _p(" "), _p("%", "unit")]
         feats.add("percent")
-    if draw(st.booleans()):
-        whole = draw(st.integers(35, 40))
-        tenth = draw(st.integers(0, 9))
+    elif vital == 3:
+        tenths = draw(_ints(350, 409))
         sep = "," if v.language == "sv" else "."
-        temp = f"{whole}{sep}{tenth}"
-        parts += [_p(", temp "), _p(temp, "number"),
-                  _p(draw(st.sampled_from((" ", "")))), _p("°C", "unit")]
+        temp = f"{tenths // 10}{sep}{tenths % 10}"
+        parts += [_p(", temp "), _p(temp, "number"), _p(" " if tenths % 2 else ""), _p("°C", "unit")]
         feats |= {"celsius", "vital-signs"} | _number_features(temp, v.language)
     parts.append(_p("."))
     return Sentence(tuple(parts), frozenset(feats))
@@ -243,17 +291,17 @@ def _lab(draw: st.DrawFn, v: Vocabulary) -> Sentence:
 
 @st.composite
 def _dated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
-    year = draw(st.integers(2019, 2026))
-    month = draw(st.integers(1, 12))
-    day = draw(st.integers(1, 28))
-    date = f"{year}-{month:02d}-{day:02d}"
+    day_of_span = draw(_ints(0, 8 * 336 - 1))  # eight years of 12 x 28 days
+    year, rest = divmod(day_of_span, 336)
+    month, day = divmod(rest, 28)
+    date = f"{2019 + year}-{month + 1:02d}-{day + 1:02d}"
     lead = "Återbesök" if v.language == "sv" else "Follow-up on"
     return Sentence((_p(lead + " "), _p(date, "date"), _p(".")), frozenset({"date"}))
 
 
 @st.composite
 def _calm(draw: st.DrawFn, v: Vocabulary) -> Sentence:
-    return Sentence((_p(draw(st.sampled_from(v.calm))),), frozenset())
+    return Sentence((_p(draw(_sf(v.calm))),), frozenset())
 
 
 def _header(v: Vocabulary, name: str, pnr: str, layout: int) -> Sentence:
@@ -303,7 +351,7 @@ _HOSTILE: dict[str, list[tuple[str, tuple[tuple[str, str | None], ...]]]] = {
 @st.composite
 def hostile_sentences(draw: st.DrawFn, language: str = "sv") -> Sentence:
     """A sentence carrying what breaks real pipelines: HL7 delimiters, markup-like text, RTF braces, emoji..."""
-    feature, pieces = draw(st.sampled_from(_HOSTILE[language]))
+    feature, pieces = draw(_sf(tuple(_HOSTILE[language])))
     parts = tuple(_p(t, k, role="pre") if k == "negation" else _p(t, k) for t, k in pieces)
     feats = {feature, "hostile"}
     text = "".join(t for t, _k in pieces)
@@ -398,6 +446,12 @@ def _length_band(n: int) -> str:
 
 # -- public strategies --------------------------------------------------------------------------------------------
 def _clinical(v: Vocabulary) -> st.SearchStrategy[Sentence]:
+    return _clinical_for(v.language)
+
+
+@cache
+def _clinical_for(language: str) -> st.SearchStrategy[Sentence]:
+    v = vocabulary(language)
     return st.one_of(_pre_negated(v), _post_negated(v), _hedged(v), _sided(v), _medication(v), _lab(v),
                      _affirmed(v), _pseudo(v), _dated(v), _calm(v))
 
@@ -446,29 +500,38 @@ def hostile_text(language: str = "sv") -> st.SearchStrategy[Note]:
             [(None, [Sentence(s.parts, s.features, joiner) for s in (_transform(clinical, how), hostile)])],
             language),
         hostile_sentences(language), _clinical(v),
-        st.sampled_from(("none", "nfd", "nbsp", "tab", "soft-hyphen", "zero-width")),
-        st.sampled_from((" ", "\n", "\r\n", "\r", "\t")))
+        _sf(("none", "nfd", "nbsp", "tab", "soft-hyphen", "zero-width")),
+        _sf((" ", "\n", "\r\n", "\r", "\t")))
+
+
+@cache
+def _bodies(language: str, hostile: bool, max_sentences: int) -> st.SearchStrategy[list[Sentence]]:
+    body = _clinical_for(language)
+    if hostile:
+        body = st.one_of(body, hostile_sentences(language))
+    return st.lists(body, min_size=1, max_size=max_sentences)
+
+
+@cache
+def _section(language: str, hostile: bool, max_sentences: int) -> st.SearchStrategy[
+        tuple[str | None, list[Sentence]]]:
+    return _section_draw(vocabulary(language), hostile, max_sentences)
 
 
 @st.composite
-def _section(draw: st.DrawFn, v: Vocabulary, hostile: bool, max_sentences: int) -> tuple[str | None, list[Sentence]]:
-    heading = draw(st.sampled_from(v.sections)) if draw(st.booleans()) else None
-    body = _clinical(v)
-    if hostile:
-        body = st.one_of(body, hostile_sentences(v.language))
-    sentences = draw(st.lists(body, min_size=1, max_size=max_sentences))
-    as_list = draw(st.integers(0, 5)) == 5
+def _section_draw(draw: st.DrawFn, v: Vocabulary, hostile: bool,
+                  max_sentences: int) -> tuple[str | None, list[Sentence]]:
+    heading = draw(_sf(v.sections)) if draw(_BOOLS) else None
+    sentences = draw(_bodies(v.language, hostile, max_sentences))
+    # One layout per section, as writers keep one: prose, one statement per line, or a list.
+    layout = draw(_sf((" ", "\n", "- ", " ", "\r\n", "\r") if hostile else (" ", "\n", "- ")))
+    as_list = layout == "- "
+    joiner = "\n" if as_list else layout
     out = []
     for s in sentences:
-        how = draw(st.sampled_from(("none",) * 6 + ("nfd", "nbsp", "tab", "soft-hyphen", "zero-width"))) \
+        how = draw(_sf(("none",) * 6 + ("nfd", "nbsp", "tab", "soft-hyphen", "zero-width"))) \
             if hostile else "none"
         s = _transform(s, how)
-        if as_list:
-            joiner = "\n"
-        elif hostile:
-            joiner = draw(st.sampled_from((" ", " ", "\n", "\r\n", "\r")))
-        else:
-            joiner = draw(st.sampled_from((" ", " ", "\n")))
         if as_list:
             s = Sentence((_p("- "), *s.parts), s.features | {"list"}, joiner)
         else:
@@ -490,22 +553,25 @@ def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, ma
     if min_size is not None and max_size is not None and min_size > max_size:
         raise ValueError("min_size must not exceed max_size")
     # About one note in ten is long (1-6 kB): long enough to cross the common caps, rare enough to stay fast.
-    long_note = draw(st.integers(0, 9)) == 9 and (max_size is None or max_size > 1200)
-    n_sections = draw(st.integers(1, 4))
-    sections = [draw(_section(v, hostile, 4)) for _ in range(n_sections)]
+    long_note = draw(_ints(0, 9)) == 9 and (max_size is None or max_size > 1200)
+    n_sections = draw(_ints(1, 4))
+    sections = [draw(_section(language, hostile, 4)) for _ in range(n_sections)]
     if long_note:
-        target = draw(st.sampled_from((1200, 2500, 6000)))
+        target = draw(_sf((1200, 2500, 6000)))
         min_size = max(min_size or 0, target if max_size is None else min(target, max_size))
-    if header if header is not None else draw(st.integers(0, 3)) == 3:  # rare, and shrinks away
-        pnr = draw(st.sampled_from(PERSONNUMMER))
-        name = f"{draw(st.sampled_from(FIRST_NAMES))} {draw(st.sampled_from(LAST_NAMES))}"
-        sections.insert(0, (None, [_header(v, name, pnr, draw(st.integers(0, 3)))]))
-    break_ = draw(st.sampled_from(("\n\n", "\n\n", "\r\n\r\n", "\n"))) if hostile else "\n\n"
+    if header if header is not None else draw(_ints(0, 3)) == 3:  # rare, and shrinks away
+        pnr = draw(_sf(PERSONNUMMER))
+        name = f"{draw(_sf(FIRST_NAMES))} {draw(_sf(LAST_NAMES))}"
+        sections.insert(0, (None, [_header(v, name, pnr, draw(_ints(0, 3)))]))
+    break_ = draw(_sf(("\n\n", "\n\n", "\r\n\r\n", "\n"))) if hostile else "\n\n"
     note = assemble(sections, language, break_)
     if min_size is not None:
-        while len(note.text) < min_size:
-            sections.append(draw(_section(v, hostile, 8)))
-            note = assemble(sections, language, break_)
+        size = len(note.text)
+        while size < min_size:
+            section = draw(_section(language, hostile, 8))
+            sections.append(section)
+            size += len(break_) + len(section[0] or "") + 2 + sum(len(s.text) + len(s.joiner) for s in section[1])
+        note = assemble(sections, language, break_)
     if max_size is not None and len(note.text) > max_size:
         note = _fit(sections, language, break_, max_size)
     return note
@@ -530,13 +596,13 @@ def _fit(sections: list[tuple[str | None, list[Sentence]]], language: str, break
 def lengths_near(draw: st.DrawFn, language: str = "sv", caps: Sequence[int] = CAPS) -> Note:
     """A note whose critical word sits just past (or across) a common field cap, after benign filler."""
     v = _check_language(language)
-    cap = draw(st.sampled_from(tuple(caps)))
+    cap = draw(_sf(tuple(caps)))
     critical = draw(st.one_of(_post_negated(v), _pre_negated(v), _medication(v), _hedged(v), _sided(v)))
     crit_note = assemble([(None, [critical])], language)
     facts = [f for f in crit_note.facts if f.kind in ("negation", "hedge", "unit", "number", "side")]
     target = facts[-1] if facts else crit_note.facts[-1]
     # Where the critical word should start, relative to the cap: straddling it or a few characters past it.
-    shift = draw(st.integers(-(target.end - target.start) + 1, 3))
+    shift = draw(_ints(-(target.end - target.start) + 1, 3))
     prefix_len = max(0, cap + shift - target.start)
     calm = list(v.calm)
     filler: list[str] = []
