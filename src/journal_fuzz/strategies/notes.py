@@ -566,12 +566,14 @@ def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, ma
     break_ = draw(_sf(("\n\n", "\n\n", "\r\n\r\n", "\n"))) if hostile else "\n\n"
     note = assemble(sections, language, break_)
     if min_size is not None:
-        size = len(note.text)
-        while size < min_size:
-            section = draw(_section(language, hostile, 8))
-            sections.append(section)
-            size += len(break_) + len(section[0] or "") + 2 + sum(len(s.text) + len(s.joiner) for s in section[1])
-        note = assemble(sections, language, break_)
+        while len(note.text) < min_size:
+            # Add sections on an estimate of their length, then assemble once (not once per section).
+            size = len(note.text)
+            while size < min_size:
+                section = draw(_section(language, hostile, 8))
+                sections.append(section)
+                size += len(break_) + sum(len(s.text) for s in section[1])
+            note = assemble(sections, language, break_)
     if max_size is not None and len(note.text) > max_size:
         note = _fit(sections, language, break_, max_size)
     return note
