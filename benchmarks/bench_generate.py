@@ -44,25 +44,26 @@ def rate(strategy: st.SearchStrategy[Any], examples: int, sink: Callable[[Any], 
 
 
 def main() -> int:
+    print(f"journal_fuzz {jf.__version__} generator benchmark (derandomised, best of three)")
+    print(f"{'strategy':<40}{'examples/s':>12}{'bare, same lengths':>20}{'ratio':>8}")
+    ratios: dict[str, float] = {}
     lengths: list[int] = []
-    print(f"journal_fuzz {jf.__version__} generator benchmark")
-    print(f"{'strategy':<44}{'examples/s':>12}{'vs bare':>10}")
-    rows: list[tuple[str, float]] = []
-    rate(jst.notes("sv"), 400, lambda n: lengths.append(len(n.text)))  # the length distribution, and a warm-up
-    bare = st.sampled_from(lengths).flatmap(
-        lambda n: st.lists(st.sampled_from(WORDS), min_size=max(1, n // 8), max_size=max(1, n // 8)).map(" ".join))
-    bare_rate = rate(bare, 600, repeat=3)
-    notes_rate = rate(jst.notes("sv"), 600, repeat=3)
-    rows.append(("bare Hypothesis word lists (same lengths)", bare_rate))
-    rows.append(("notes('sv')", notes_rate))
-    rows.append(("notes('en')", rate(jst.notes("en"), 400)))
-    rows.append(("notes('sv', hostile=True)", rate(jst.notes("sv", hostile=True), 400)))
-    rows.append(("fhir_documents(wires=['json'])", rate(jst.fhir_documents("sv", wires=["json"]), 150)))
-    rows.append(("fhir_documents(wires=['xml'])", rate(jst.fhir_documents("sv", wires=["xml"]), 150)))
-    for name, r in rows:
-        print(f"{name:<44}{r:>12.0f}{r / bare_rate:>9.2f}x")
-    mean = sum(lengths) / len(lengths)
-    print(f"(mean note length {mean:.0f} characters, longest {max(lengths)})")
+    for name, strategy, n in (("notes('sv')", jst.notes("sv"), 600), ("notes('en')", jst.notes("en"), 600),
+                              ("notes('sv', hostile=True)", jst.notes("sv", hostile=True), 600),
+                              ("fhir_documents(wires=['json'])", jst.fhir_documents("sv", wires=["json"]), 150),
+                              ("fhir_documents(wires=['xml'])", jst.fhir_documents("sv", wires=["xml"]), 150)):
+        sizes: list[int] = []
+        rate(strategy, n, lambda x, sizes=sizes: sizes.append(_size(x)))  # the length distribution; warms up
+        bare = st.sampled_from(sizes).flatmap(
+            lambda k: st.lists(st.sampled_from(WORDS), min_size=max(1, k // 8), max_size=max(1, k // 8))
+            .map(" ".join))
+        bare_rate = rate(bare, n, repeat=3)
+        own = rate(strategy, n, repeat=3)
+        ratios[name] = own / bare_rate
+        print(f"{name:<40}{own:>12.0f}{bare_rate:>20.0f}{own / bare_rate:>7.2f}x")
+        if name.startswith("notes"):
+            lengths += sizes
+    print(f"(mean note length {sum(lengths) / len(lengths):.0f} characters, longest {max(lengths)})")
 
     counts: Counter[str] = Counter()
     total = 0
@@ -77,9 +78,17 @@ def main() -> int:
     shown = [f for f in sorted(counts, key=lambda f: -counts[f]) if not f.startswith(("unit-", "length-"))]
     for feature in shown:
         print(f"  {feature:<26}{100 * counts[feature] / total:5.1f}%")
-    ok = notes_rate >= bare_rate / 2
-    print(f"\nnotes('sv') at {notes_rate / bare_rate:.2f}x the bare rate: target (>= 0.5x) {'met' if ok else 'MISSED'}")
+    worst = min(v for k, v in ratios.items() if k.startswith("notes"))
+    ok = worst >= 0.5
+    print(f"\nslowest notes() strategy at {worst:.2f}x the bare rate: target (>= 0.5x) {'met' if ok else 'MISSED'}")
     return 0 if ok else 1
+
+
+def _size(value: Any) -> int:
+    """Characters of text a generated value carries (a note's text, a document's notes)."""
+    if isinstance(value, jf.Note):
+        return len(value.text)
+    return sum(len(n.text) for n in value.notes)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from journal_fuzz.assertions import WordLossError, assert_preserved
 from journal_fuzz.lexicon import Lexicon, LexiconError, load_lexicon
 from journal_fuzz.notes import Fact, Note
 from journal_fuzz.oracle import KINDS, SEVERITIES, ConceptChange, Finding, Verdict, compare, detect_language
@@ -26,5 +27,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "KINDS", "SEVERITIES", "ConceptChange", "Fact", "Finding", "Lexicon", "LexiconError", "Note", "Policy",
-    "Verdict", "__version__", "compare", "compare_resources", "detect_language", "load_lexicon",
+    "Verdict", "WordLossError", "__version__", "assert_preserved", "compare", "compare_resources",
+    "detect_language", "load_lexicon",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -108,7 +108,6 @@ def _term(concept: str, polarity: str, side: str | None = None, text: str | None
     return _p(text if text is not None else concept, "term", polarity=polarity, concept=concept, side=side)
 
 
-@st.composite
 def _pre_negated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     frame, term = draw(_choose(v.language, "pre"))
     if frame in v.pre_mid:
@@ -128,7 +127,6 @@ def _pre_negated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     return Sentence(tuple(parts), frozenset(feats | _long(term)))
 
 
-@st.composite
 def _post_negated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     (lead, cue), term = draw(_choose(v.language, "post"))
     return Sentence((_term(term, "negated", text=_cap(term)), _p(f" {lead} " if lead else " "),
@@ -136,14 +134,12 @@ def _post_negated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
                     frozenset({"post-negation"} | _long(term)))
 
 
-@st.composite
 def _pseudo(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     (cue, lead_on), term = draw(_choose(v.language, "pseudo"))
     return Sentence((_p(cue, "negation", role="pseudo"), _p(f" {lead_on} "), _term(term, "affirmed"), _p(".")),
                     frozenset({"pseudo-negation"} | _long(term)))
 
 
-@st.composite
 def _hedged(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     (where, cue), term = draw(_choose(v.language, "hedge"))
     if where == "pre":
@@ -163,7 +159,6 @@ def _side_forms(language: str) -> tuple[tuple[str, str, bool], ...]:
     return tuple(out)
 
 
-@st.composite
 def _sided(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     frame, organ, (side, word, after) = draw(_choose(v.language, "sided"))
     if side == "bilateral":
@@ -178,7 +173,6 @@ def _sided(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     return Sentence(parts, frozenset({"side", f"side-{side}"}))
 
 
-@st.composite
 def _affirmed(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     lead, term = draw(_choose(v.language, "affirmed"))
     parts = [_p(lead + " "), _term(term, "affirmed")]
@@ -230,7 +224,6 @@ def _doses(language: str) -> st.SearchStrategy[tuple[str, str, str, str]]:
     return st.sampled_from(_dose_forms(language))
 
 
-@st.composite
 def _medication(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     substance, name, value, unit = draw(_doses(v.language))
     route, freq = draw(_choose(v.language, "orders"))
@@ -240,7 +233,6 @@ def _medication(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     return Sentence(parts, frozenset(feats))
 
 
-@st.composite
 def _lab(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     count = draw(_ints(1, 3))
     parts: list[Part] = []
@@ -289,7 +281,6 @@ def _lab(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     return Sentence(tuple(parts), frozenset(feats))
 
 
-@st.composite
 def _dated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     day_of_span = draw(_ints(0, 8 * 336 - 1))  # eight years of 12 x 28 days
     year, rest = divmod(day_of_span, 336)
@@ -299,7 +290,6 @@ def _dated(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     return Sentence((_p(lead + " "), _p(date, "date"), _p(".")), frozenset({"date"}))
 
 
-@st.composite
 def _calm(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     return Sentence((_p(draw(_sf(v.calm))),), frozenset())
 
@@ -348,10 +338,13 @@ _HOSTILE: dict[str, list[tuple[str, tuple[tuple[str, str | None], ...]]]] = {
 }
 
 
-@st.composite
-def hostile_sentences(draw: st.DrawFn, language: str = "sv") -> Sentence:
+def hostile_sentences(language: str = "sv") -> st.SearchStrategy[Sentence]:
     """A sentence carrying what breaks real pipelines: HL7 delimiters, markup-like text, RTF braces, emoji..."""
-    feature, pieces = draw(_sf(tuple(_HOSTILE[language])))
+    return _frames(_check_language(language).language, ("hostile",))
+
+
+def _hostile(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    feature, pieces = draw(_sf(tuple(_HOSTILE[v.language])))
     parts = tuple(_p(t, k, role="pre") if k == "negation" else _p(t, k) for t, k in pieces)
     feats = {feature, "hostile"}
     text = "".join(t for t, _k in pieces)
@@ -445,15 +438,27 @@ def _length_band(n: int) -> str:
 
 
 # -- public strategies --------------------------------------------------------------------------------------------
-def _clinical(v: Vocabulary) -> st.SearchStrategy[Sentence]:
-    return _clinical_for(v.language)
+_BUILDERS: dict[str, Callable[[st.DrawFn, Vocabulary], Sentence]] = {
+    "pre": _pre_negated, "post": _post_negated, "hedge": _hedged, "sided": _sided, "medication": _medication,
+    "lab": _lab, "affirmed": _affirmed, "pseudo": _pseudo, "dated": _dated, "calm": _calm, "hostile": _hostile,
+}
+_CLINICAL = ("pre", "post", "hedge", "sided", "medication", "lab", "affirmed", "pseudo", "dated", "calm")
+
+
+@st.composite
+def _frames_draw(draw: st.DrawFn, language: str, names: tuple[str, ...]) -> Sentence:
+    # One choice picks the frame and the frame's builder draws into this same span: no nested strategies.
+    name = names[draw(_ints(0, len(names) - 1))] if len(names) > 1 else names[0]
+    return _BUILDERS[name](draw, vocabulary(language))
 
 
 @cache
-def _clinical_for(language: str) -> st.SearchStrategy[Sentence]:
-    v = vocabulary(language)
-    return st.one_of(_pre_negated(v), _post_negated(v), _hedged(v), _sided(v), _medication(v), _lab(v),
-                     _affirmed(v), _pseudo(v), _dated(v), _calm(v))
+def _frames(language: str, names: tuple[str, ...]) -> st.SearchStrategy[Sentence]:
+    return _frames_draw(language, names)
+
+
+def _clinical(v: Vocabulary) -> st.SearchStrategy[Sentence]:
+    return _frames(v.language, _CLINICAL)
 
 
 def _check_language(language: str) -> Vocabulary:
@@ -473,23 +478,22 @@ def sentences(language: str = "sv") -> st.SearchStrategy[Note]:
 
 def negated_findings(language: str = "sv") -> st.SearchStrategy[Note]:
     """A finding negated before ("Ingen feber", "Denies chest pain") or after ("Fri gas ses ej")."""
-    v = _check_language(language)
-    return _as_note(st.one_of(_pre_negated(v), _post_negated(v), _pseudo(v)), language)
+    return _as_note(_frames(_check_language(language).language, ("pre", "post", "pseudo")), language)
 
 
 def hedged_findings(language: str = "sv") -> st.SearchStrategy[Note]:
     """A finding under an uncertainty cue ("Misstänkt lungemboli", "kan ej uteslutas", "possible")."""
-    return _as_note(_hedged(_check_language(language)), language)
+    return _as_note(_frames(_check_language(language).language, ("hedge",)), language)
 
 
 def medication_orders(language: str = "sv") -> st.SearchStrategy[Note]:
     """A drug order: name, dose (decimal comma in Swedish), unit (mg, µg, mikrog, E, IE...), route, frequency."""
-    return _as_note(_medication(_check_language(language)), language)
+    return _as_note(_frames(_check_language(language).language, ("medication",)), language)
 
 
 def lab_results(language: str = "sv") -> st.SearchStrategy[Note]:
     """Lab values with <, >, ≤, ≥, ranges, slashes ("BT 130/80"), percentages and °C."""
-    return _as_note(_lab(_check_language(language)), language)
+    return _as_note(_frames(_check_language(language).language, ("lab",)), language)
 
 
 def hostile_text(language: str = "sv") -> st.SearchStrategy[Note]:
@@ -506,9 +510,7 @@ def hostile_text(language: str = "sv") -> st.SearchStrategy[Note]:
 
 @cache
 def _bodies(language: str, hostile: bool, max_sentences: int) -> st.SearchStrategy[list[Sentence]]:
-    body = _clinical_for(language)
-    if hostile:
-        body = st.one_of(body, hostile_sentences(language))
+    body = _frames(language, (*_CLINICAL, "hostile") if hostile else _CLINICAL)
     return st.lists(body, min_size=1, max_size=max_sentences)
 
 
@@ -599,7 +601,7 @@ def lengths_near(draw: st.DrawFn, language: str = "sv", caps: Sequence[int] = CA
     """A note whose critical word sits just past (or across) a common field cap, after benign filler."""
     v = _check_language(language)
     cap = draw(_sf(tuple(caps)))
-    critical = draw(st.one_of(_post_negated(v), _pre_negated(v), _medication(v), _hedged(v), _sided(v)))
+    critical = draw(_frames(language, ("post", "pre", "medication", "hedge", "sided")))
     crit_note = assemble([(None, [critical])], language)
     facts = [f for f in crit_note.facts if f.kind in ("negation", "hedge", "unit", "number", "side")]
     target = facts[-1] if facts else crit_note.facts[-1]
