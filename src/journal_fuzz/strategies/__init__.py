@@ -18,13 +18,16 @@ from journal_fuzz.strategies.notes import (
     hostile_text,
     lab_results,
     lengths_near,
+    long_compounds,
     medication_orders,
     negated_findings,
     notes,
     sentences,
+    sided_findings,
 )
 
 __all__ = [
     "CAPS", "HOSTILE_FEATURES", "FhirDocument", "fhir_documents", "hedged_findings", "hostile_text",
-    "lab_results", "lengths_near", "medication_orders", "negated_findings", "notes", "sentences",
+    "lab_results", "lengths_near", "long_compounds", "medication_orders", "negated_findings", "notes", "sentences",
+    "sided_findings",
 ]

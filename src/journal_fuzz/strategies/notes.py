@@ -24,7 +24,8 @@ from journal_fuzz.strategies.vocab import FIRST_NAMES, LAST_NAMES, PERSONNUMMER,
 
 __all__ = [
     "CAPS", "HOSTILE_FEATURES", "Part", "Sentence", "assemble", "hedged_findings", "hostile_sentences",
-    "hostile_text", "lab_results", "lengths_near", "medication_orders", "negated_findings", "notes", "sentences",
+    "hostile_text", "lab_results", "lengths_near", "long_compounds", "medication_orders", "negated_findings", "notes",
+    "sentences", "sided_findings",
 ]
 
 CAPS = (64, 200, 255, 1000, 2000, 4000, 32767, 65535)
@@ -89,6 +90,9 @@ def _product(language: str, name: str) -> tuple[tuple[Any, ...], ...]:
         "pre": (v.pre + v.pre_mid, v.findings), "post": (v.post, v.findings), "pseudo": (v.pseudo, v.findings),
         "hedge": (hedges, v.findings), "sided": (v.pain, v.anatomy, _side_forms(language)),
         "affirmed": (v.affirmed, v.findings), "orders": (v.routes, v.frequencies),
+        "compound": (tuple(("pre", c) for c in v.pre) + tuple(("post", c) for c in v.post)
+                     + tuple(("affirmed", c) for c in v.affirmed) + tuple(("hedge-pre", c) for c in v.hedge_pre)
+                     + tuple(("hedge-post", c) for c in v.hedge_post), v.long_compounds),
     }
     return tuple(itertools.product(*tables[name]))
 
@@ -187,8 +191,28 @@ def _affirmed(draw: st.DrawFn, v: Vocabulary) -> Sentence:
     return Sentence(tuple(parts), frozenset(feats))
 
 
+def _compound(draw: st.DrawFn, v: Vocabulary) -> Sentence:
+    """A long Swedish compound (over 20 letters) under a negation, a hedge or plainly stated."""
+    (mode, cue), term = draw(_choose(v.language, "compound"))
+    feats = {"long-compound"}
+    if mode == "post":
+        lead, words = cue
+        return Sentence((_term(term, "negated", text=_cap(term)), _p(f" {lead} " if lead else " "),
+                         _p(words, "negation", role="post"), _p(".")), frozenset(feats | {"post-negation"}))
+    if mode == "pre":
+        return Sentence((_p(cue, "negation", role="pre"), _p(" "), _term(term, "negated"), _p(".")),
+                        frozenset(feats | {"pre-negation"}))
+    if mode == "affirmed":
+        return Sentence((_p(cue + " "), _term(term, "affirmed"), _p(".")), frozenset(feats))
+    if mode == "hedge-pre":
+        return Sentence((_p(cue, "hedge", role="pre"), _p(" "), _term(term, "uncertain"), _p(".")),
+                        frozenset(feats | {"hedge"}))
+    return Sentence((_term(term, "uncertain", text=_cap(term)), _p(" "), _p(cue, "hedge", role="post"), _p(".")),
+                    frozenset(feats | {"hedge"}))
+
+
 def _long(term: str) -> set[str]:
-    return {"long-compound"} if len(term) > 20 and " " not in term else set()
+    return {"long-compound"} if len(term) > 20 else set()
 
 
 def _number_features(value: str, language: str) -> set[str]:
@@ -441,6 +465,7 @@ def _length_band(n: int) -> str:
 _BUILDERS: dict[str, Callable[[st.DrawFn, Vocabulary], Sentence]] = {
     "pre": _pre_negated, "post": _post_negated, "hedge": _hedged, "sided": _sided, "medication": _medication,
     "lab": _lab, "affirmed": _affirmed, "pseudo": _pseudo, "dated": _dated, "calm": _calm, "hostile": _hostile,
+    "compound": _compound,
 }
 _CLINICAL = ("pre", "post", "hedge", "sided", "medication", "lab", "affirmed", "pseudo", "dated", "calm")
 
@@ -489,6 +514,16 @@ def hedged_findings(language: str = "sv") -> st.SearchStrategy[Note]:
 def medication_orders(language: str = "sv") -> st.SearchStrategy[Note]:
     """A drug order: name, dose (decimal comma in Swedish), unit (mg, µg, mikrog, E, IE...), route, frequency."""
     return _as_note(_frames(_check_language(language).language, ("medication",)), language)
+
+
+def sided_findings(language: str = "sv") -> st.SearchStrategy[Note]:
+    """A finding with its side: "Smärta i vänster höft", "höft sin", "pain in the right knee", "bilateral"."""
+    return _as_note(_frames(_check_language(language).language, ("sided",)), language)
+
+
+def long_compounds(language: str = "sv") -> st.SearchStrategy[Note]:
+    """A long compound (over 20 letters in Swedish) negated, hedged or stated."""
+    return _as_note(_frames(_check_language(language).language, ("compound",)), language)
 
 
 def lab_results(language: str = "sv") -> st.SearchStrategy[Note]:

@@ -176,7 +176,9 @@ def vocabulary(language: str) -> Vocabulary:
 
     findings = terms("finding", "symptom", "diagnosis")
     anatomy = terms("anatomy")
-    long_compounds = tuple(t for t in findings + terms("procedure") if len(t) > 20 and " " not in t)
+    # Swedish writes long compounds as one word; English has long multi-word terms instead.
+    long_compounds = tuple(t for t in findings + terms("procedure") if len(t) > 20 and (" " not in t
+                                                                                          or language == "en"))
     products = lex.data.get("drugs", {}).get("products", {})
     doses = []
     for substance, values, units in _DOSES[language]:

@@ -1,0 +1,23 @@
+"""Adapters for systems under test, picked by the scheme of a SPEC string (see ``base``)."""
+
+from __future__ import annotations
+
+from journal_fuzz.adapters.base import (
+    ENTRY_POINT_GROUP,
+    FHIR,
+    TEXT,
+    Adapter,
+    AdapterConfig,
+    AdapterError,
+    SystemUnderTestError,
+    UnsupportedError,
+    adapter_for,
+    known_schemes,
+    redact,
+    register,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP", "FHIR", "TEXT", "Adapter", "AdapterConfig", "AdapterError", "SystemUnderTestError",
+    "UnsupportedError", "adapter_for", "known_schemes", "redact", "register",
+]

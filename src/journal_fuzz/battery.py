@@ -1,0 +1,282 @@
+"""The acceptance battery: Hypothesis properties that send generated notes and FHIR documents through a system.
+
+Each :class:`Property` is run per language with :func:`run`, which sends ``concurrency`` payloads at once (many
+real losses happen only under load), compares every one, and returns an :class:`Outcome`: passed, word loss (with
+the minimal case, and whether the loss reproduces on its own), a system error, or "not supported by the target".
+The pytest plugin and ``journal-fuzz selftest`` both drive this module; it knows nothing of pytest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.database import ExampleDatabase
+from hypothesis.errors import FlakyFailure
+
+from journal_fuzz import strategies as jst
+from journal_fuzz.adapters.base import FHIR, TEXT, Adapter, SystemUnderTestError, UnsupportedError
+from journal_fuzz.notes import Note
+from journal_fuzz.oracle import Verdict, compare
+from journal_fuzz.strategies.fhir import FhirDocument
+
+__all__ = ["PROPERTIES", "Loss", "Outcome", "Property", "RunConfig", "properties_for", "run", "send_one"]
+
+LANGUAGES = ("sv", "en")
+
+
+@dataclass(frozen=True)
+class Property:
+    """One acceptance property: what it sends, and which adapters can carry it."""
+
+    name: str
+    carries: str
+    description: str
+    strategy: Callable[[str, str], st.SearchStrategy[Any]]
+    """(language, FHIR version) -> strategy of Note (text) or FhirDocument (FHIR)."""
+
+
+def _fhir(kinds: Sequence[str], hostile: bool = False) -> Callable[[str, str], st.SearchStrategy[Any]]:
+    return lambda lang, version: jst.fhir_documents(lang, version=version, kinds=kinds, hostile=hostile,
+                                                    max_note_size=3000)
+
+
+PROPERTIES: tuple[Property, ...] = (
+    Property("notes", TEXT, "realistic notes: sections, findings, doses, labs, sides",
+             lambda lang, _v: jst.notes(lang)),
+    Property("negations", TEXT, "negations before and after the finding, and pseudo-negations",
+             lambda lang, _v: jst.negated_findings(lang)),
+    Property("hedges", TEXT, "uncertainty cues: misstänkt, kan ej uteslutas, possible",
+             lambda lang, _v: jst.hedged_findings(lang)),
+    Property("medications", TEXT, "doses with decimal commas, µg/mikrog/mg/E/IE, routes, frequencies",
+             lambda lang, _v: jst.medication_orders(lang)),
+    Property("labs", TEXT, "lab values with < > ≤ ≥, ranges, slashes, %, °C",
+             lambda lang, _v: jst.lab_results(lang)),
+    Property("sides", TEXT, "höger/vänster, hö/vä, dx/sin, bilateral",
+             lambda lang, _v: jst.sided_findings(lang)),
+    Property("hostile", TEXT, "HL7 delimiters, markup-like text, RTF braces, NFD, nbsp, zero-width, emoji",
+             lambda lang, _v: st.one_of(jst.hostile_text(lang), jst.notes(lang, hostile=True))),
+    Property("lengths", TEXT, "critical words just past 64/200/255/1000/2000/4000/32767/65535 characters",
+             lambda lang, _v: jst.lengths_near(lang)),
+    Property("compounds", TEXT, "long compounds (over 20 letters)",
+             lambda lang, _v: jst.long_compounds(lang)),
+    Property("structure", TEXT, "line and paragraph structure: lists, blank lines, CR/LF/CRLF",
+             lambda lang, _v: jst.notes(lang, min_size=300, max_size=3000, hostile=True)),
+    Property("fhir-narrative", FHIR, "Composition narratives: paragraphs, line breaks, lists, tables, bold",
+             _fhir(["Composition"], hostile=True)),
+    Property("fhir-attachments", FHIR, "DocumentReference attachments: text, HTML, XHTML, RTF",
+             _fhir(["DocumentReference"], hostile=True)),
+    Property("fhir-notes", FHIR, "Observation, Condition, AllergyIntolerance, MedicationRequest, DiagnosticReport",
+             _fhir(["Observation", "Condition", "AllergyIntolerance", "MedicationRequest", "DiagnosticReport"])),
+    Property("fhir-bundles", FHIR, "document Bundles: Composition first, Patient with a test personnummer",
+             _fhir(["Bundle"])),
+)
+
+
+def properties_for(adapter: Adapter, names: Sequence[str] | None = None) -> list[Property]:
+    """The properties ``adapter`` can carry (optionally only those named)."""
+    props = [p for p in PROPERTIES if p.carries in adapter.carries]
+    if names:
+        unknown = set(names) - {p.name for p in PROPERTIES}
+        if unknown:
+            raise ValueError(f"unknown properties {sorted(unknown)}; known: {', '.join(p.name for p in PROPERTIES)}")
+        props = [p for p in props if p.name in names]
+    return props
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    examples: int = 25
+    seed: int | None = None
+    derandomize: bool = False
+    concurrency: int = 8
+    database: ExampleDatabase | None = None
+    fhir_version: str = "R4B"
+    shrink: bool = True
+    on_progress: Callable[[int, int], None] | None = None
+    """Called with (payloads sent, findings so far) after every batch."""
+
+
+@dataclass
+class Sent:
+    """One payload as it went out and came back."""
+
+    item: Note | FhirDocument
+    sent: Any
+    """The text, or the FHIR resource dict actually sent (with its unique identifier)."""
+    received: Any
+    uid: str
+
+
+@dataclass
+class Loss:
+    """The minimal failing case Hypothesis found, and what re-sending it alone showed."""
+
+    exchange: Sent
+    verdict: Verdict
+    nondeterministic: bool = False
+    reruns: list[Any] = field(default_factory=list)
+    """What came back when the case was sent again on its own."""
+
+
+@dataclass
+class Outcome:
+    prop: Property
+    language: str
+    status: str
+    """passed, lost, system-error or unsupported."""
+    sent: int = 0
+    first_loss_at: int | None = None
+    """How many payloads were sent before the first loss (examples until caught)."""
+    loss: Loss | None = None
+    error: SystemUnderTestError | None = None
+    exercised: Counter[str] = field(default_factory=Counter)
+    longest: int = 0
+    duration: float = 0.0
+
+    @property
+    def item_name(self) -> str:
+        return f"{self.prop.name}-{self.language}"
+
+
+class _LossFound(AssertionError):
+    def __init__(self, loss: Loss) -> None:
+        super().__init__(loss.verdict.findings[0].headline() if loss.verdict.findings else "word loss")
+        self.loss = loss
+
+
+_COUNTER = itertools.count()
+
+
+def _uid() -> str:
+    # Unique per payload and per process: a system that deduplicates must not see a replay as a repeat.
+    return f"jf-{uuid.uuid4().hex[:12]}-{next(_COUNTER)}"
+
+
+def send_one(adapter: Adapter, item: Note | FhirDocument, version: str = "R4B") -> tuple[Sent, Verdict]:
+    """Send one note or document through ``adapter`` and judge what came back."""
+    uid = _uid()
+    if isinstance(item, Note):
+        received_text = adapter.roundtrip_text(item.text, uid=uid)
+        return Sent(item, item.text, received_text, uid), compare(item, received_text)
+    from journal_fuzz.fhir import build_resource, compare_resources
+
+    built = build_resource(item.kind, [e.note for e in item.embeds], version=item.version,
+                           content_type=item.content_type, style=item.style, uid=uid)
+    received = adapter.roundtrip_fhir(built.resource, wire=item.wire, uid=uid)
+    language = item.embeds[0].note.language if item.embeds else "auto"
+    return Sent(item, built.resource, received, uid), compare_resources(built.resource, received, language)
+
+
+def _size(item: Note | FhirDocument) -> int:
+    return len(item.text) if isinstance(item, Note) else sum(len(e.note.text) for e in item.embeds)
+
+
+def _features(item: Note | FhirDocument) -> frozenset[str]:
+    return item.features
+
+
+def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> Outcome:
+    """Run one property in one language against a started adapter."""
+    outcome = Outcome(prop, language, "passed")
+    lock = threading.Lock()
+    state: dict[str, Any] = {"error": None, "findings": 0}
+    started = time.monotonic()
+    concurrency = max(1, config.concurrency)
+    strategy = prop.strategy(language, config.fhir_version)
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="journal-fuzz")
+
+    def check(batch: list[Note | FhirDocument]) -> None:
+        if state["error"] is not None:
+            # The system already failed: fail at once, so shrinking costs nothing and sends nothing.
+            raise state["error"]
+        try:
+            results = list(pool.map(lambda it: send_one(adapter, it, config.fhir_version), batch))
+        except SystemUnderTestError as exc:
+            state["error"] = exc
+            raise
+        with lock:
+            outcome.sent += len(batch)
+            for item in batch:
+                outcome.exercised.update(_features(item))
+                outcome.longest = max(outcome.longest, _size(item))
+        for exchange, verdict in results:
+            if not verdict.ok:
+                with lock:
+                    state["findings"] += 1
+                    if outcome.first_loss_at is None:
+                        outcome.first_loss_at = outcome.sent
+                raise _LossFound(Loss(exchange, verdict))
+        if config.on_progress is not None:
+            config.on_progress(outcome.sent, state["findings"])
+
+    # Hypothesis keys its example database on the test function; give each property and language its own key.
+    check._hypothesis_internal_add_digest = f"journal_fuzz:{prop.name}:{language}".encode()  # type: ignore[attr-defined]
+    phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if config.shrink else [])
+    test = settings(max_examples=config.examples, deadline=None, derandomize=config.derandomize,
+                    database=config.database, phases=phases, print_blob=False,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.filter_too_much])(
+        given(st.lists(strategy, min_size=concurrency, max_size=concurrency))(check))
+    if config.seed is not None and not config.derandomize:
+        test = hypothesis_seed(config.seed)(test)
+    try:
+        test()
+    except _LossFound as exc:
+        outcome.status = "lost"
+        outcome.loss = _confirm(adapter, exc.loss, config.fhir_version)
+    except FlakyFailure as exc:
+        found = _first_loss(exc)
+        if found is not None:
+            outcome.status = "lost"
+            found.nondeterministic = True
+            outcome.loss = found
+        elif state["error"] is not None:
+            outcome.status = "system-error"
+            outcome.error = state["error"]
+        else:
+            raise
+    except UnsupportedError as exc:
+        outcome.status = "unsupported"
+        outcome.error = exc
+    except SystemUnderTestError as exc:
+        outcome.status = "system-error"
+        outcome.error = exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        outcome.duration = time.monotonic() - started
+    return outcome
+
+
+def _first_loss(exc: BaseException) -> Loss | None:
+    if isinstance(exc, _LossFound):
+        return exc.loss
+    for inner in getattr(exc, "exceptions", ()):
+        found = _first_loss(inner)
+        if found is not None:
+            return found
+    return None
+
+
+def _confirm(adapter: Adapter, loss: Loss, version: str, tries: int = 2) -> Loss:
+    """Send the minimal case again on its own: a loss that does not come back is nondeterministic."""
+    for _ in range(tries):
+        try:
+            exchange, verdict = send_one(adapter, loss.exchange.item, version)
+        except SystemUnderTestError as exc:
+            loss.reruns.append({"error": str(exc)})
+            continue
+        loss.reruns.append(exchange.received)
+        if verdict.ok:
+            loss.nondeterministic = True
+    return loss

@@ -1,0 +1,412 @@
+"""The pytest plugin: ``pytest --journal-fuzz=SPEC`` runs the acceptance battery against a system under test.
+
+One collected item per property and language (``journal_fuzz[negations-sv]``), each a Hypothesis property over
+the generators, run only where the adapter can carry it. A word loss fails the item with the clinical finding
+first; a system that cannot be reached, times out or returns garbage is reported as an *error*, never a pass.
+Settings come from the command line or ``[tool.journal_fuzz]`` in pyproject.toml (the command line wins).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shlex
+import time
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from journal_fuzz.adapters.base import Adapter
+    from journal_fuzz.battery import Outcome, Property
+
+__all__ = ["PROFILES", "Settings"]
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "quick": {"examples": 10, "derandomize": False},
+    "ci": {"examples": 25, "derandomize": True},
+    "acceptance": {"examples": 300, "derandomize": False},
+}
+_STATE_DIR = ".journal_fuzz"
+_OPTIONS = ("target", "examples", "lang", "seed", "cases", "concurrency", "profile", "properties", "timeout", "db",
+            "auth_env", "listen", "fhir_version", "report")
+
+
+@dataclass
+class Settings:
+    target: str
+    examples: int
+    languages: list[str]
+    seed: int | None
+    cases: Path
+    concurrency: int
+    profile: str
+    derandomize: bool
+    properties: list[str]
+    timeout: float
+    db: str | None
+    auth_env: str | None
+    listen: str | None
+    fhir_version: str
+    report: str | None
+    adapter: Adapter | None = None
+    adapter_error: BaseException | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+
+_KEY = pytest.StashKey[Settings]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("journal_fuzz", "journal_fuzz: prove the system under test keeps every clinical word")
+    group.addoption("--journal-fuzz", dest="journal_fuzz_target", metavar="SPEC",
+                    help="system under test: embedded, fhir+http(s)://HOST/BASE, hl7+mllp://HOST:PORT, "
+                         "python:MODULE:FUNC, python-fhir:MODULE:FUNC, cmd:COMMAND, dir:INBOX,OUTBOX")
+    group.addoption("--journal-fuzz-examples", dest="journal_fuzz_examples", type=int, metavar="N",
+                    help="examples per property and language (default: from the profile)")
+    group.addoption("--journal-fuzz-lang", dest="journal_fuzz_lang", metavar="sv,en",
+                    help="languages to generate (default sv,en)")
+    group.addoption("--journal-fuzz-seed", dest="journal_fuzz_seed", metavar="N|last",
+                    help="random seed; 'last' reuses the previous run's (always printed in the header)")
+    group.addoption("--journal-fuzz-cases", dest="journal_fuzz_cases", metavar="DIR",
+                    help="where failing cases are saved (default .journal_fuzz/cases)")
+    group.addoption("--journal-fuzz-concurrency", dest="journal_fuzz_concurrency", type=int, metavar="K",
+                    help="payloads sent at once per example (default 8): many losses happen only under load")
+    group.addoption("--journal-fuzz-profile", dest="journal_fuzz_profile", choices=sorted(PROFILES),
+                    help="quick (10 examples), ci (25, derandomised) or acceptance (300); default quick, ci on CI")
+    group.addoption("--journal-fuzz-properties", dest="journal_fuzz_properties", metavar="NAMES",
+                    help="only these properties (comma-separated, e.g. negations,medications)")
+    group.addoption("--journal-fuzz-timeout", dest="journal_fuzz_timeout", type=float, metavar="SECONDS",
+                    help="per-request timeout for the system under test (default 30)")
+    group.addoption("--journal-fuzz-db", dest="journal_fuzz_db", metavar="redis://HOST:PORT/N",
+                    help="share Hypothesis's failing examples through Redis across CI machines")
+    group.addoption("--journal-fuzz-auth-env", dest="journal_fuzz_auth_env", metavar="VAR",
+                    help="environment variable holding the target's bearer token or user:password")
+    group.addoption("--journal-fuzz-listen", dest="journal_fuzz_listen", metavar="HOST:PORT",
+                    help="where forwarded HL7 messages come back (hl7+mllp targets)")
+    group.addoption("--journal-fuzz-fhir-version", dest="journal_fuzz_fhir_version", choices=("R4B", "R5"),
+                    help="FHIR version of generated resources (default R4B)")
+    group.addoption("--journal-fuzz-report", dest="journal_fuzz_report", metavar="PATH",
+                    help="write a self-contained HTML report of the run")
+
+
+def _pyproject(config: pytest.Config) -> dict[str, Any]:
+    candidates = [config.inipath] if config.inipath and config.inipath.name == "pyproject.toml" else []
+    candidates.append(config.rootpath / "pyproject.toml")
+    for path in candidates:
+        if path and path.is_file():
+            try:
+                with path.open("rb") as fh:
+                    table = tomllib.load(fh).get("tool", {}).get("journal_fuzz", {})
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise pytest.UsageError(f"journal_fuzz: cannot read {path}: {exc}") from None
+            if not isinstance(table, dict):
+                raise pytest.UsageError(f"journal_fuzz: [tool.journal_fuzz] in {path} must be a table")
+            unknown = set(table) - set(_OPTIONS) - {"lexicon"}
+            if unknown:
+                raise pytest.UsageError("journal_fuzz: unknown keys in [tool.journal_fuzz]: "
+                                        + ", ".join(sorted(unknown)))
+            return table
+    return {}
+
+
+def _option(config: pytest.Config, table: dict[str, Any], name: str) -> Any:
+    value = config.getoption(f"journal_fuzz_{name}", default=None)
+    return value if value is not None else table.get(name)
+
+
+def _listish(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value]
+
+
+def _seed(config: pytest.Config, raw: Any, state: Path) -> int:
+    worker = getattr(config, "workerinput", None)
+    if worker is not None and "journal_fuzz_seed" in worker:
+        return int(worker["journal_fuzz_seed"])
+    last = state / "last_seed"
+    if raw is None:
+        return random.SystemRandom().randrange(2**31)
+    if str(raw) == "last":
+        try:
+            return int(last.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            raise pytest.UsageError(f"journal_fuzz: --journal-fuzz-seed=last, but no previous seed in {last}") from None
+    try:
+        return int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"journal_fuzz: seed must be a number or 'last', not {raw!r}") from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "journal_fuzz: an item of the journal_fuzz acceptance battery")
+    table = _pyproject(config)
+    target = _option(config, table, "target")
+    if not target:
+        return
+    from journal_fuzz.adapters.base import AdapterConfig, AdapterError, adapter_for
+
+    state = config.rootpath / _STATE_DIR
+    profile = _option(config, table, "profile") or ("ci" if os.environ.get("CI") else "quick")
+    if profile not in PROFILES:
+        raise pytest.UsageError(f"journal_fuzz: unknown profile {profile!r}; use {', '.join(PROFILES)}")
+    languages = _listish(_option(config, table, "lang")) or ["sv", "en"]
+    bad = [lang for lang in languages if lang not in ("sv", "en")]
+    if bad:
+        raise pytest.UsageError(f"journal_fuzz: unknown language {bad[0]!r}; use sv, en")
+    examples = int(_option(config, table, "examples") or PROFILES[profile]["examples"])
+    concurrency = int(_option(config, table, "concurrency") or 8)
+    if examples < 1 or concurrency < 1:
+        raise pytest.UsageError("journal_fuzz: examples and concurrency must be at least 1")
+    cases = Path(_option(config, table, "cases") or state / "cases")
+    if not cases.is_absolute():
+        cases = config.rootpath / cases
+    settings = Settings(
+        target=str(target), examples=examples, languages=languages, seed=_seed(config, _option(config, table, "seed"),
+                                                                             state),
+        cases=cases, concurrency=concurrency, profile=profile, derandomize=PROFILES[profile]["derandomize"],
+        properties=_listish(_option(config, table, "properties")),
+        timeout=float(_option(config, table, "timeout") or 30.0), db=_option(config, table, "db"),
+        auth_env=_option(config, table, "auth_env"), listen=_option(config, table, "listen"),
+        fhir_version=_option(config, table, "fhir_version") or "R4B", report=_option(config, table, "report"),
+    )
+    if lexicons := _listish(table.get("lexicon")):
+        os.environ["JOURNAL_FUZZ_LEXICON"] = os.pathsep.join(str(config.rootpath / p) for p in lexicons)
+    try:
+        settings.adapter = adapter_for(settings.target, AdapterConfig(
+            timeout=settings.timeout, auth_env=settings.auth_env, listen=settings.listen,
+            fhir_version=settings.fhir_version))
+    except AdapterError as exc:
+        raise pytest.UsageError(f"journal_fuzz: {exc}") from None
+    if getattr(config, "workerinput", None) is None:
+        state.mkdir(parents=True, exist_ok=True)
+        (state / "last_seed").write_text(f"{settings.seed}\n", encoding="utf-8")
+    config.stash[_KEY] = settings
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker runs with the controller's seed."""
+    settings = node.config.stash.get(_KEY, None)
+    if settings is not None:
+        node.workerinput["journal_fuzz_seed"] = settings.seed
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = config.stash.get(_KEY, None)
+    if settings is None or settings.adapter is None:
+        return []
+    mode = "derandomised" if settings.derandomize else f"seed {settings.seed}"
+    return [f"journal_fuzz: target {settings.adapter.describe()}; {mode} (seed {settings.seed}); "
+            f"profile {settings.profile}: {settings.examples} examples x {settings.concurrency} at once; "
+            f"languages {','.join(settings.languages)}; cases in {settings.cases}"]
+
+
+def _explicit_args(config: pytest.Config) -> bool:
+    return config.args_source == pytest.Config.ArgsSource.ARGS
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    # `pytest --journal-fuzz=SPEC` alone runs the battery only; name test paths to run them as well.
+    if config.stash.get(_KEY, None) is not None and not _explicit_args(config):
+        return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    settings = config.stash.get(_KEY, None)
+    if settings is None or settings.adapter is None:
+        return
+    from journal_fuzz.battery import properties_for
+
+    try:
+        props = properties_for(settings.adapter, settings.properties or None)
+    except ValueError as exc:
+        raise pytest.UsageError(f"journal_fuzz: {exc}") from None
+    battery: list[pytest.Item] = []
+    for prop in props:
+        for language in settings.languages:
+            name = f"journal_fuzz[{prop.name}-{language}]"
+            battery.append(BatteryItem.from_parent(session, name=name, nodeid=name, prop=prop, language=language))
+    items.extend(battery)
+    # Report them as collected, so "collected N items" counts the battery too.
+    config.hook.pytest_collectreport(report=pytest.CollectReport(
+        nodeid="journal_fuzz", outcome="passed", longrepr=None, result=battery))
+
+
+class WordLossFailure(Exception):
+    """A word was lost: the item fails with the clinical explanation."""
+
+
+class SystemUnderTestFailure(Exception):
+    """The system under test failed: reported as an error, not as word loss and never as a pass."""
+
+
+class BatteryItem(pytest.Item):
+    def __init__(self, *, prop: Property, language: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.prop = prop
+        self.language = language
+        self.add_marker("journal_fuzz")
+
+    def _settings(self) -> Settings:
+        return self.config.stash[_KEY]
+
+    def _adapter(self) -> Adapter:
+        settings = self._settings()
+        from journal_fuzz.adapters.base import SystemUnderTestError
+
+        if settings.adapter_error is not None:
+            raise SystemUnderTestFailure(f"system error: {settings.adapter_error}")
+        assert settings.adapter is not None
+        if not getattr(settings.adapter, "_journal_fuzz_started", False):
+            try:
+                settings.adapter.start()
+            except SystemUnderTestError as exc:
+                settings.adapter_error = exc
+                raise SystemUnderTestFailure(f"system error ({exc.cause}): {exc}") from None
+            settings.adapter._journal_fuzz_started = True  # type: ignore[attr-defined]
+            self.config.add_cleanup(settings.adapter.stop)
+        return settings.adapter
+
+    def runtest(self) -> None:
+        from journal_fuzz.battery import RunConfig, run
+
+        settings = self._settings()
+        adapter = self._adapter()
+        outcome = run(self.prop, self.language, adapter, RunConfig(
+            examples=settings.examples, seed=settings.seed, derandomize=settings.derandomize,
+            concurrency=settings.concurrency, database=_database(settings), fhir_version=settings.fhir_version))
+        settings.outcomes.append(outcome)
+        self.user_properties.append(("journal_fuzz_sent", outcome.sent))
+        if outcome.status == "unsupported":
+            pytest.skip(f"not supported by the target: {outcome.error}")
+        if outcome.status == "system-error":
+            err = outcome.error
+            cause = getattr(err, "cause", "error")
+            raise SystemUnderTestFailure(f"system error ({cause}), not word loss: {err}\n"
+                                         f"property: {self.prop.name}-{self.language}   seed: {settings.seed}   "
+                                         f"target: {adapter.describe()}")
+        if outcome.status == "lost" and outcome.loss is not None:
+            raise WordLossFailure(self._report_loss(outcome, adapter))
+
+    def _report_loss(self, outcome: Outcome, adapter: Adapter) -> str:
+        from journal_fuzz.report.cases import Case, versions
+        from journal_fuzz.report.text import failure_message
+
+        settings = self._settings()
+        loss = outcome.loss
+        assert loss is not None
+        exchange = loss.exchange
+        if self.prop.carries == "text":
+            note = exchange.item
+            sent = {"text": exchange.sent, "language": self.language, "note": note.to_dict()}  # type: ignore[union-attr]
+            received = {"text": exchange.received}
+            sent_text, received_text, what = exchange.sent, exchange.received, f"note ({self.language})"
+        else:
+            doc = exchange.item
+            sent = {"resource": exchange.sent, "wire": doc.wire, "version": doc.version,  # type: ignore[union-attr]
+                    "kind": doc.kind, "notes": [e.note.to_dict() for e in doc.embeds]}  # type: ignore[union-attr]
+            received = {"resource": exchange.received}
+            first = loss.verdict.findings[0]
+            sent_text, received_text = _texts_at(exchange.sent, exchange.received, first.path)
+            what = f"{doc.kind} ({doc.wire}, {self.language})"  # type: ignore[union-attr]
+        case = Case(carries=self.prop.carries, sent=sent, received=received, verdict=loss.verdict.to_dict(),
+                    target=settings.target, seed=settings.seed, prop=self.prop.name, language=self.language,
+                    nondeterministic=loss.nondeterministic, reruns=loss.reruns, versions=versions(adapter))
+        path = case.save(settings.cases)
+        shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+        replay = f"journal-fuzz replay {shlex.quote(shown)} --target {shlex.quote(_safe_spec(settings.target))}"
+        self.user_properties.append(("finding_kinds", ",".join(loss.verdict.kinds)))
+        self.user_properties.append(("case", str(path)))
+        return failure_message(verdict=loss.verdict, sent=sent_text, received=received_text, what=what,
+                               item=f"{self.prop.name}-{self.language}", seed=settings.seed,
+                               target=adapter.describe(), case_path=shown, replay=replay,
+                               nondeterministic=loss.nondeterministic,
+                               reruns=[r for r in loss.reruns if isinstance(r, str)])
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, (WordLossFailure, SystemUnderTestFailure)):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        return "journal_fuzz", None, self.name
+
+
+def _safe_spec(spec: str) -> str:
+    from journal_fuzz.adapters.base import redact
+
+    return redact(spec)
+
+
+def _texts_at(sent: dict[str, Any], received: dict[str, Any], path: str | None) -> tuple[str, str]:
+    """The sent and received text of the field a FHIR finding points at."""
+    from journal_fuzz.fhir import extract_texts
+
+    def at(resource: dict[str, Any]) -> str:
+        for field_ in extract_texts(resource):
+            if path and (path == field_.path or path.startswith(field_.path)):
+                return field_.text
+        return ""
+
+    return at(sent), at(received)
+
+
+def _database(settings: Settings) -> Any:
+    if not settings.db:
+        return None
+    cached = getattr(settings, "_db", None)
+    if cached is not None:
+        return cached
+    if not settings.db.startswith("redis://"):
+        raise pytest.UsageError(f"journal_fuzz: --journal-fuzz-db must be a redis:// URL, not {settings.db!r}")
+    try:
+        import redis
+        from hypothesis.extra.redis import RedisExampleDatabase
+    except ImportError:
+        raise pytest.UsageError("journal_fuzz: --journal-fuzz-db needs the redis package: pip install redis") from None
+    db = RedisExampleDatabase(redis.Redis.from_url(settings.db))
+    settings._db = db  # type: ignore[attr-defined]
+    return db
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if isinstance(item, BatteryItem) and call.excinfo is not None and \
+            isinstance(call.excinfo.value, SystemUnderTestFailure) and report.when == "call":
+        # A failing system is an error of the run, not a word-loss failure: pytest shows non-call failures as errors.
+        report.when = "setup"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    settings = config.stash.get(_KEY, None)
+    if settings is None or not settings.outcomes:
+        return
+    tr = terminalreporter
+    tr.section("journal_fuzz")
+    total = Counter[str]()
+    sent = 0
+    for o in settings.outcomes:
+        total[o.status] += 1
+        sent += o.sent
+        kinds = ", ".join(o.loss.verdict.kinds) if o.loss else ""
+        status = {"passed": "kept every word", "lost": f"LOST WORDS ({kinds})", "system-error": "SYSTEM ERROR",
+                  "unsupported": "not supported by the target"}[o.status]
+        tr.write_line(f"{o.item_name:<28} {o.sent:>6} sent  {o.duration:6.1f} s  {status}")
+    tr.write_line(f"{sent} payloads sent to {settings.adapter.describe() if settings.adapter else settings.target}; "
+                  f"seed {settings.seed}; " + ", ".join(f"{n} {s}" for s, n in sorted(total.items())))
+    if any(o.status == "lost" for o in settings.outcomes):
+        tr.write_line(f"failing cases saved in {settings.cases}")

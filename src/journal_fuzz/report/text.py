@@ -1,0 +1,87 @@
+"""Failure text people can act on: the clinical finding first, then the minimal case, the seed and a replay line."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from journal_fuzz.oracle import Finding, Verdict
+
+__all__ = ["failure_message", "headline", "sentence_at"]
+
+_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+
+
+def sentence_at(text: str, offset: int) -> str:
+    """The sentence (or line group) of ``text`` around ``offset``, whitespace collapsed."""
+    offset = max(0, min(offset, len(text)))
+    start = 0
+    for m in _END.finditer(text):
+        if m.end() <= offset:
+            start = m.end()
+        elif m.start() >= offset:
+            return " ".join(text[start:m.start()].split())
+    return " ".join(text[start:].split())
+
+
+def headline(finding: Finding, sent_text: str, received_text: str) -> str:
+    """One line: kind, severity, the sentence as sent and as received, what changed and which concept flipped."""
+    sent_sentence = sentence_at(sent_text, finding.sent_offset)
+    received_sentence = sentence_at(received_text, finding.received_offset) if received_text else ""
+    where = f" at {finding.path}" if finding.path else ""
+    out = (f"{finding.kind}, {finding.severity}{where}: '{_clip(sent_sentence)}' came back as "
+           f"'{_clip(received_sentence)}'")
+    changed = []
+    if finding.sent_text and finding.received_text:
+        changed.append(f"'{_clip(finding.sent_text, 40)}' became '{_clip(finding.received_text, 40)}'")
+    elif finding.sent_text:
+        changed.append(f"'{_clip(finding.sent_text, 40)}' lost")
+    elif finding.received_text:
+        changed.append(f"'{_clip(finding.received_text, 40)}' added")
+    polarity = [c for c in finding.concepts if c.term] or finding.concepts
+    if polarity:
+        c = polarity[0]
+        changed.append(f"concept '{c.concept}' {c.sent} → {c.received}")
+    elif finding.concept:
+        changed.append(f"concept '{finding.concept}'")
+    return out + (" — " + ", ".join(changed) if changed else "")
+
+
+def _clip(text: str, limit: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines()) if text else prefix + "(nothing)"
+
+
+def failure_message(*, verdict: Verdict, sent: str, received: str, what: str, item: str, seed: int | None,
+                    target: str, case_path: str | None, replay: str | None, nondeterministic: bool = False,
+                    reruns: list[Any] | None = None) -> str:
+    """The whole failure text for one word loss."""
+    first = verdict.findings[0]
+    lines = []
+    if nondeterministic:
+        lines.append("nondeterministic word loss: the minimal case lost words once and came back intact when "
+                     "sent again on its own")
+    lines.append(headline(first, sent, received))
+    lines.append("")
+    lines.append(f"minimal {what} ({len(sent)} characters):")
+    lines.append(_indent(sent))
+    lines.append("came back as:")
+    lines.append(_indent(received))
+    if nondeterministic and reruns:
+        lines.append("sent again on its own, it came back as:")
+        for r in reruns:
+            lines.append(_indent(r if isinstance(r, str) else str(r)))
+    lines.append("")
+    lines.append(verdict.explain())
+    lines.append("")
+    lines.append(f"finding kinds: {', '.join(verdict.kinds)}")
+    lines.append(f"property: {item}   seed: {seed if seed is not None else '(derandomised)'}   target: {target}")
+    if case_path:
+        lines.append(f"case saved: {case_path}")
+    if replay:
+        lines.append(f"replay: {replay}")
+    return "\n".join(lines)
