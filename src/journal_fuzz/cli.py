@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from journal_fuzz.lexicon import LANGUAGES, LexiconError, load_lexicon
 from journal_fuzz.oracle import compare, detect_language
@@ -77,6 +77,73 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_KEPT if verdict.ok else EXIT_CHANGED
 
 
+def _adapter_config(args: argparse.Namespace) -> Any:
+    from journal_fuzz.adapters.base import AdapterConfig
+
+    return AdapterConfig(timeout=args.timeout, auth_env=args.auth_env, listen=args.listen)
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for, redact
+    from journal_fuzz.battery import _uid
+    from journal_fuzz.report.cases import load_case, replay
+
+    case = load_case(args.case)
+    adapter = adapter_for(args.target, _adapter_config(args))
+    try:
+        with adapter:
+            _received, verdict = replay(case, adapter, _uid())
+    except SystemUnderTestError as exc:
+        print(f"journal-fuzz: system error ({exc.cause}), not word loss: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    was = ", ".join(case.kinds) or "no findings"
+    print(f"case {args.case} ({case.prop or case.source}, {case.language or 'auto'}; was: {was})")
+    print(f"replayed against {redact(adapter.describe())}")
+    if verdict.ok:
+        print("FIXED: every clinical word came back unchanged" if case.kinds else "kept: every clinical word came "
+              "back unchanged")
+        return EXIT_KEPT
+    print("STILL LOSING WORDS: " + ", ".join(verdict.kinds))
+    print()
+    print(verdict.explain())
+    return EXIT_CHANGED
+
+
+def _cmd_selftest(args: argparse.Namespace) -> int:
+    from journal_fuzz.adapters.base import adapter_for
+    from journal_fuzz.selftest import format_row, selftest
+
+    inner = adapter_for(args.target, _adapter_config(args)) if args.target else None
+    if inner is not None and "text" not in inner.carries:
+        raise InputError(f"selftest --target needs a text target (python:, cmd:, dir:, hl7+mllp://); "
+                         f"{inner.describe()} carries FHIR")
+    languages = [x for x in args.lang.split(",") if x]
+    print(f"journal_fuzz selftest: every lossy mutant must be caught, every faithful system must pass "
+          f"({args.examples} examples x {args.concurrency} at once per property, languages {','.join(languages)}"
+          + (f", behind {inner.describe()}" if inner else "") + ")")
+    if inner is not None:
+        inner.start()
+    try:
+        rows = selftest(examples=args.examples, languages=languages, concurrency=args.concurrency, inner=inner,
+                        mutants=args.only.split(",") if args.only else None,
+                        on_row=lambda r: print(format_row(r), flush=True))
+    finally:
+        if inner is not None:
+            inner.stop()
+    missed = [r for r in rows if not r.ok]
+    lossy = [r for r in rows if not r.faithful]
+    faithful = [r for r in rows if r.faithful]
+    print(f"{sum(r.ok for r in lossy)}/{len(lossy)} lossy mutants caught, "
+          f"{sum(r.ok for r in faithful)}/{len(faithful)} faithful systems passed")
+    return EXIT_KEPT if not missed else EXIT_CHANGED
+
+
+def _target_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds per round trip (default 30)")
+    p.add_argument("--auth-env", metavar="VAR", help="environment variable holding the target's credentials")
+    p.add_argument("--listen", metavar="HOST:PORT", help="where forwarded HL7 messages come back")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="journal-fuzz", description="Prove that a health record system keeps every clinical "
                                                        "word: compare, replay, explore, self-test.")
@@ -93,6 +160,21 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--strict", action="store_true",
                       help="report whitespace, Unicode form, case and entity differences too")
     diff.set_defaults(func=_cmd_diff)
+
+    rp = sub.add_parser("replay", help="send a saved case again (exit 0 fixed, 1 still losing words, 2 error)")
+    rp.add_argument("case", metavar="CASE.json")
+    rp.add_argument("--target", required=True, metavar="SPEC", help="the system to replay against")
+    _target_options(rp)
+    rp.set_defaults(func=_cmd_replay)
+
+    stp = sub.add_parser("selftest", help="the battery against every built-in mutant and faithful system")
+    stp.add_argument("--examples", type=int, default=10, help="examples per property (default 10)")
+    stp.add_argument("--concurrency", type=int, default=4, help="payloads at once (default 4)")
+    stp.add_argument("--lang", default="sv,en", help="languages (default sv,en)")
+    stp.add_argument("--only", metavar="NAMES", help="only these mutants (comma-separated)")
+    stp.add_argument("--target", metavar="SPEC", help="put the mutants behind this text target")
+    _target_options(stp)
+    stp.set_defaults(func=_cmd_selftest)
     return parser
 
 
@@ -109,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except (InputError, LexiconError) as exc:
+        print(f"journal-fuzz: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except ValueError as exc:  # AdapterError, CaseError, FhirError: bad input, one line
         print(f"journal-fuzz: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

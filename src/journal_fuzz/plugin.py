@@ -204,8 +204,14 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash.get(_KEY, None)
     if settings is None or settings.adapter is None:
         return []
-    mode = "derandomised" if settings.derandomize else f"seed {settings.seed}"
-    return [f"journal_fuzz: target {settings.adapter.describe()}; {mode} (seed {settings.seed}); "
+    if settings.derandomize:
+        mode = f"derandomised (seed {settings.seed} unused)"
+    elif settings.db:
+        mode = (f"seed {settings.seed} (not applied: failures replay from the example database "
+                f"{_redact_url(settings.db)})")
+    else:
+        mode = f"seed {settings.seed}"
+    return [f"journal_fuzz: target {settings.adapter.describe()}; {mode}; "
             f"profile {settings.profile}: {settings.examples} examples x {settings.concurrency} at once; "
             f"languages {','.join(settings.languages)}; cases in {settings.cases}"]
 
@@ -342,6 +348,12 @@ class BatteryItem(pytest.Item):
 
     def reportinfo(self) -> tuple[str, int | None, str]:
         return "journal_fuzz", None, self.name
+
+
+def _redact_url(url: str) -> str:
+    from journal_fuzz.adapters.base import redact
+
+    return redact(url)
 
 
 def _safe_spec(spec: str) -> str:

@@ -564,11 +564,15 @@ def _section_draw(draw: st.DrawFn, v: Vocabulary, hostile: bool,
     layout = draw(_sf((" ", "\n", "- ", " ", "\r\n", "\r") if hostile else (" ", "\n", "- ")))
     as_list = layout == "- "
     joiner = "\n" if as_list else layout
+    # Statements on lines of their own are often written without a full stop ("Cor: ua", "Pulm: ua").
+    terse = joiner.strip(" ") != "" and draw(_BOOLS)
     out = []
     for s in sentences:
         how = draw(_sf(("none",) * 6 + ("nfd", "nbsp", "tab", "soft-hyphen", "zero-width"))) \
             if hostile else "none"
         s = _transform(s, how)
+        if terse and s.parts and s.parts[-1].text == "." and s.parts[-1].kind is None:
+            s = Sentence(s.parts[:-1], s.features | {"unpunctuated-lines"}, s.joiner)
         if as_list:
             s = Sentence((_p("- "), *s.parts), s.features | {"list"}, joiner)
         else:

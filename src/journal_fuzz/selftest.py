@@ -1,0 +1,118 @@
+"""``journal-fuzz selftest``: the battery against every built-in mutant (each must be caught) and against faithful
+systems (each must pass). The harness's own promise, no false pass, shown as a matrix.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from journal_fuzz.adapters.base import TEXT, Adapter, AdapterConfig
+from journal_fuzz.battery import Outcome, RunConfig, properties_for, run
+from journal_fuzz.mutants import BENIGN, LOSSY, Mutant
+
+__all__ = ["FunctionAdapter", "MatrixRow", "selftest"]
+
+
+class FunctionAdapter(Adapter):
+    """A text system made of a Python function, optionally behind another adapter."""
+
+    carries: ClassVar[frozenset[str]] = frozenset({TEXT})
+
+    def __init__(self, name: str, func: Callable[[str], str], inner: Adapter | None = None) -> None:
+        super().__init__(name, AdapterConfig())
+        self.func = func
+        self.inner = inner
+
+    def describe(self) -> str:
+        return self.spec if self.inner is None else f"{self.spec} after {self.inner.describe()}"
+
+    def roundtrip_text(self, text: str, *, uid: str) -> str:
+        through = self.inner.roundtrip_text(text, uid=uid) if self.inner is not None else text
+        return self.func(through)
+
+
+def _mutating(mutant: Mutant, language: str) -> Callable[[str], str]:
+    def apply(text: str) -> str:
+        # Seeded by the text, so sending a case again gives the same damage (a deterministic system).
+        out = mutant(text, language, random.Random(zlib.crc32(text.encode("utf-8"))))
+        return text if out is None else out
+    return apply
+
+
+@dataclass
+class MatrixRow:
+    system: str
+    faithful: bool
+    ok: bool
+    """A lossy mutant caught, or a faithful system passed."""
+    caught_by: str = ""
+    kinds: tuple[str, ...] = ()
+    examples_until_caught: int | None = None
+    detail: str = ""
+
+
+def selftest(*, examples: int = 10, languages: Sequence[str] = ("sv", "en"), concurrency: int = 4,
+             inner: Adapter | None = None, mutants: Sequence[str] | None = None,
+             on_row: Callable[[MatrixRow], None] | None = None) -> list[MatrixRow]:
+    """Run the text battery against every lossy mutant (stopping at the first property that catches it) and every
+    faithful system (all properties must pass)."""
+    rows: list[MatrixRow] = []
+    config = RunConfig(examples=examples, concurrency=concurrency, derandomize=True)
+    chosen_lossy = [m for m in LOSSY if mutants is None or m.name in mutants]
+    chosen_benign = [m for m in BENIGN if mutants is None or m.name in mutants]
+    for mutant in chosen_lossy:
+        row = MatrixRow(mutant.name, faithful=False, ok=False)
+        sent = 0
+        for language in languages:
+            adapter = FunctionAdapter(f"mutant {mutant.name}", _mutating(mutant, language), inner)
+            for prop in properties_for(adapter):
+                outcome = run(prop, language, adapter, config)
+                if outcome.status == "lost" and outcome.loss is not None:
+                    row.ok = True
+                    row.caught_by = outcome.item_name
+                    row.kinds = tuple(outcome.loss.verdict.kinds)
+                    row.examples_until_caught = sent + (outcome.first_loss_at or outcome.sent)
+                    break
+                sent += outcome.sent
+                if outcome.status == "system-error":
+                    row.detail = f"system error: {outcome.error}"
+            if row.ok:
+                break
+        rows.append(row)
+        if on_row:
+            on_row(row)
+    faithful: list[tuple[str, Callable[[str], str] | None]] = [("identity", lambda t: t)]
+    faithful += [(f"benign {m.name}", None) for m in chosen_benign]
+    for name, func in faithful:
+        row = MatrixRow(name, faithful=True, ok=True)
+        for language in languages:
+            f = func or _mutating(next(m for m in chosen_benign if f"benign {m.name}" == name), language)
+            adapter = FunctionAdapter(name, f, inner)
+            for prop in properties_for(adapter):
+                outcome: Outcome = run(prop, language, adapter, config)
+                if outcome.status != "passed":
+                    row.ok = False
+                    row.caught_by = outcome.item_name
+                    row.kinds = tuple(outcome.loss.verdict.kinds) if outcome.loss else ()
+                    row.detail = outcome.loss.verdict.explain() if outcome.loss else str(outcome.error)
+                    break
+            if not row.ok:
+                break
+        rows.append(row)
+        if on_row:
+            on_row(row)
+    return rows
+
+
+def format_row(row: MatrixRow) -> str:
+    if row.faithful:
+        verdict = "passes" if row.ok else f"FALSE ALARM in {row.caught_by} ({', '.join(row.kinds)})"
+        return f"{row.system:<32} faithful  {verdict}"
+    if not row.ok:
+        return f"{row.system:<32} lossy     MISSED {row.detail}"
+    return (f"{row.system:<32} lossy     caught by {row.caught_by:<18} after {row.examples_until_caught:>5} "
+            f"payloads  {', '.join(row.kinds)}")

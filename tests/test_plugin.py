@@ -1,0 +1,207 @@
+"""The pytest plugin end to end, in real pytest subprocesses: options, header, battery items, failures people can
+act on, saved cases and replay, system errors, seeds, pyproject settings, xdist and the Redis example database."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SYSTEMS = '''
+import re, time
+
+def faithful(text):
+    return text.replace("\\n", "\\r\\n")
+
+def stop_words(text):
+    # A search index's stop-word list applied to the stored text: drops Swedish and English negations.
+    return re.sub(r"(?i)\\s*\\b(ej|inte|ingen|inga|inget|no|not)\\b", "", text)
+
+def crash(text):
+    raise RuntimeError("converter crashed on input")
+
+def flaky(text):
+    # Loses words only on its first call for a given text: a nondeterministic system.
+    seen = flaky.__dict__.setdefault("seen", set())
+    if text not in seen and re.search(r"(?i)\\bej\\b", text):
+        seen.add(text)
+        return re.sub(r"(?i)\\s*\\bej\\b", "", text)
+    return text
+'''
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(systems=SYSTEMS)
+    pytester.syspathinsert()
+    return pytester
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    env_path = os.pathsep.join([str(pytester.path), os.environ.get("PYTHONPATH", "")])
+    os.environ["PYTHONPATH"] = env_path
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--journal-fuzz-examples=4",
+                                         "--journal-fuzz-concurrency=2", *args, timeout=300)
+
+
+def test_options_have_their_own_group_in_help(project: pytest.Pytester) -> None:
+    result = project.runpytest_subprocess("--help")
+    result.stdout.fnmatch_lines(["*journal_fuzz: prove the system under test keeps every clinical word*",
+                                 "*--journal-fuzz=SPEC*", "*--journal-fuzz-concurrency=K*"])
+
+
+def test_faithful_system_passes_every_property(project: pytest.Pytester) -> None:
+    result = run(project, "--journal-fuzz=python:systems:faithful", "--journal-fuzz-seed=7")
+    result.stdout.fnmatch_lines(["journal_fuzz: target Python function systems:faithful; seed 7*profile quick*",
+                                 "collected 20 items"])
+    result.assert_outcomes(passed=20)
+    assert "journal_fuzz[negations-sv] " in result.stdout.str() or "negations-sv" in result.stdout.str()
+
+
+def test_lossy_system_fails_with_the_clinical_finding_and_a_replayable_case(project: pytest.Pytester) -> None:
+    result = run(project, "--journal-fuzz=python:systems:stop_words", "--journal-fuzz-lang=sv",
+                 "--journal-fuzz-properties=negations,medications")
+    result.assert_outcomes(failed=1, passed=1)
+    out = result.stdout.str()
+    assert "journal_fuzz[negations-sv]" in out
+    first = next(line for line in out.splitlines() if line.startswith("negation-dropped, critical:"))
+    assert "came back as" in first and "concept" in first
+    assert "finding kinds: negation-dropped" in out
+    assert "replay: journal-fuzz replay" in out
+    cases = list((project.path / ".journal_fuzz" / "cases").glob("*.json"))
+    assert len(cases) == 1
+    case = json.loads(cases[0].read_text(encoding="utf-8"))
+    assert case["kinds"][0] == "negation-dropped" and case["target"] == "python:systems:stop_words"
+    assert case["versions"]["journal_fuzz"] and case["seed"] is not None
+    exe = Path(sys.executable).parent / "journal-fuzz"
+    env = dict(os.environ, PYTHONPATH=str(project.path))
+    still = subprocess.run([str(exe), "replay", str(cases[0]), "--target", "python:systems:stop_words"],
+                           capture_output=True, text=True, env=env, check=False)
+    assert still.returncode == 1 and "STILL LOSING WORDS: negation-dropped" in still.stdout
+    fixed = subprocess.run([str(exe), "replay", str(cases[0]), "--target", "python:systems:faithful"],
+                           capture_output=True, text=True, env=env, check=False)
+    assert fixed.returncode == 0 and "FIXED" in fixed.stdout
+
+
+def test_crashing_system_is_a_system_error_not_a_pass_or_a_word_loss(project: pytest.Pytester) -> None:
+    result = run(project, "--journal-fuzz=python:systems:crash", "--journal-fuzz-lang=sv",
+                 "--journal-fuzz-properties=notes")
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert "system error (crashed), not word loss" in out and "converter crashed on input" in out
+    assert not list((project.path / ".journal_fuzz" / "cases").glob("*.json"))
+
+
+def test_unreachable_command_is_a_system_error(project: pytest.Pytester) -> None:
+    result = run(project, "--journal-fuzz=cmd:/nonexistent/converter", "--journal-fuzz-lang=sv",
+                 "--journal-fuzz-properties=notes,negations")
+    result.assert_outcomes(errors=2)
+    assert "command not found" in result.stdout.str()
+
+
+def test_nondeterministic_loss_is_reported_as_such(project: pytest.Pytester) -> None:
+    result = run(project, "--journal-fuzz=python:systems:flaky", "--journal-fuzz-lang=sv",
+                 "--journal-fuzz-properties=negations", "--journal-fuzz-examples=30")
+    result.assert_outcomes(failed=1)
+    assert "nondeterministic word loss" in result.stdout.str()
+
+
+def test_bad_spec_is_one_clear_usage_error(project: pytest.Pytester) -> None:
+    result = run(project, "--journal-fuzz=nosuch://x")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "no adapter for 'nosuch'" in result.stderr.str()
+    result = run(project, "--journal-fuzz=python:no_such_module:f")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and "cannot import" in result.stderr.str()
+
+
+def test_seed_last_reuses_the_previous_seed(project: pytest.Pytester) -> None:
+    first = run(project, "--journal-fuzz=python:systems:faithful", "--journal-fuzz-properties=notes",
+                "--journal-fuzz-lang=sv")
+    seed = first.stdout.str().split("; seed ")[1].split()[0]
+    again = run(project, "--journal-fuzz=python:systems:faithful", "--journal-fuzz-properties=notes",
+                "--journal-fuzz-lang=sv", "--journal-fuzz-seed=last")
+    assert f"seed {seed}" in again.stdout.str()
+
+
+def test_pyproject_settings_and_the_command_line_wins(project: pytest.Pytester) -> None:
+    project.makepyprojecttoml('[tool.journal_fuzz]\ntarget = "python:systems:stop_words"\nlang = ["sv"]\n'
+                              'properties = ["negations"]\nprofile = "ci"\n')
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "--journal-fuzz-examples=3")
+    result.assert_outcomes(failed=1)
+    assert "profile ci" in result.stdout.str()
+    overridden = project.runpytest_subprocess("-p", "no:cacheprovider", "--journal-fuzz-examples=3",
+                                              "--journal-fuzz=python:systems:faithful")
+    overridden.assert_outcomes(passed=1)
+
+
+def test_explicit_test_paths_run_alongside_the_battery(project: pytest.Pytester) -> None:
+    project.makepyfile(test_mine="def test_mine():\n    assert True\n")
+    alone = run(project, "--journal-fuzz=python:systems:faithful", "--journal-fuzz-properties=notes",
+                "--journal-fuzz-lang=sv")
+    alone.assert_outcomes(passed=1)
+    both = run(project, "--journal-fuzz=python:systems:faithful", "--journal-fuzz-properties=notes",
+               "--journal-fuzz-lang=sv", "test_mine.py")
+    both.assert_outcomes(passed=2)
+
+
+def test_xdist_spreads_items_and_shares_the_seed(project: pytest.Pytester) -> None:
+    result = run(project, "-n", "2", "--journal-fuzz=python:systems:stop_words", "--journal-fuzz-seed=99",
+                 "--journal-fuzz-properties=negations,hedges")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) >= 2 and outcomes.get("failed", 0) + outcomes.get("passed", 0) == 4
+    out = result.stdout.str()
+    assert "seed 99" in out and "gw0" in out and "gw1" in out
+    cases = list((project.path / ".journal_fuzz" / "cases").glob("*.json"))
+    assert {json.loads(c.read_text(encoding="utf-8"))["seed"] for c in cases} == {99}
+    assert len(cases) == outcomes["failed"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    server = shutil.which("redis-server")
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed: .ci/run must install it")
+        pytest.skip("redis-server is not installed here")
+    port = _free_port()
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_redis_database_shares_failing_examples(project: pytest.Pytester, redis_url: str) -> None:
+    import redis
+
+    result = run(project, "--journal-fuzz=python:systems:stop_words", f"--journal-fuzz-db={redis_url}",
+                 "--journal-fuzz-properties=negations", "--journal-fuzz-lang=sv")
+    result.assert_outcomes(failed=1)
+    keys = redis.Redis.from_url(redis_url).keys("*")
+    assert keys, "Hypothesis stored nothing in Redis"
+    # A second machine with the same database starts from the stored failure.
+    again = run(project, "--journal-fuzz=python:systems:stop_words", f"--journal-fuzz-db={redis_url}",
+                "--journal-fuzz-properties=negations", "--journal-fuzz-lang=sv")
+    again.assert_outcomes(failed=1)
