@@ -8,6 +8,7 @@ Settings come from the command line or ``[tool.journal_fuzz]`` in pyproject.toml
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shlex
@@ -55,7 +56,8 @@ class Settings:
     report: str | None
     adapter: Adapter | None = None
     adapter_error: BaseException | None = None
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per item, what it sent and found: gathered from reports, so xdist workers' results arrive too."""
     started: float = field(default_factory=time.monotonic)
 
 
@@ -246,7 +248,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     items.extend(battery)
     # Report them as collected, so "collected N items" counts the battery too.
     config.hook.pytest_collectreport(report=pytest.CollectReport(
-        nodeid="journal_fuzz", outcome="passed", longrepr=None, result=battery))
+        nodeid="journal_fuzz", outcome="passed", longrepr=None, result=list[pytest.Item | pytest.Collector](battery)))
 
 
 class WordLossFailure(Exception):
@@ -292,8 +294,7 @@ class BatteryItem(pytest.Item):
         outcome = run(self.prop, self.language, adapter, RunConfig(
             examples=settings.examples, seed=settings.seed, derandomize=settings.derandomize,
             concurrency=settings.concurrency, database=_database(settings), fhir_version=settings.fhir_version))
-        settings.outcomes.append(outcome)
-        self.user_properties.append(("journal_fuzz_sent", outcome.sent))
+        self._record(outcome, adapter)
         if outcome.status == "unsupported":
             pytest.skip(f"not supported by the target: {outcome.error}")
         if outcome.status == "system-error":
@@ -304,6 +305,20 @@ class BatteryItem(pytest.Item):
                                          f"target: {adapter.describe()}")
         if outcome.status == "lost" and outcome.loss is not None:
             raise WordLossFailure(self._report_loss(outcome, adapter))
+
+    def _record(self, outcome: Outcome, adapter: Adapter, case: str | None = None) -> None:
+        summary = {
+            "item": outcome.item_name, "property": self.prop.name, "language": self.language,
+            "status": outcome.status, "sent": outcome.sent, "first_loss_at": outcome.first_loss_at,
+            "duration": round(outcome.duration, 3), "longest": outcome.longest,
+            "kinds": outcome.loss.verdict.kinds if outcome.loss else [], "case": case,
+            "nondeterministic": bool(outcome.loss and outcome.loss.nondeterministic),
+            "error": str(outcome.error) if outcome.error else None, "exercised": dict(outcome.exercised),
+            "system": _software(adapter),
+        }
+        props: list[tuple[str, object]] = [p for p in self.user_properties if p[0] != "journal_fuzz_outcome"]
+        props.append(("journal_fuzz_outcome", json.dumps(summary, ensure_ascii=False)))
+        self.user_properties[:] = props
 
     def _report_loss(self, outcome: Outcome, adapter: Adapter) -> str:
         from journal_fuzz.report.cases import Case, versions
@@ -334,6 +349,7 @@ class BatteryItem(pytest.Item):
         replay = f"journal-fuzz replay {shlex.quote(shown)} --target {shlex.quote(_safe_spec(settings.target))}"
         self.user_properties.append(("finding_kinds", ",".join(loss.verdict.kinds)))
         self.user_properties.append(("case", str(path)))
+        self._record(outcome, adapter, str(path))
         return failure_message(verdict=loss.verdict, sent=sent_text, received=received_text, what=what,
                                item=f"{self.prop.name}-{self.language}", seed=settings.seed,
                                target=adapter.describe(), case_path=shown, replay=replay,
@@ -403,22 +419,87 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.when = "setup"
 
 
+def _software(adapter: Adapter) -> dict[str, str]:
+    try:
+        return dict(adapter.software())
+    except Exception:  # what a system says of itself is a courtesy, never a reason to fail a run
+        return {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    config = getattr(report, "config", None) or _CONFIG.get("config")
+    if config is None:
+        return
+    settings = config.stash.get(_KEY, None)
+    if settings is None:
+        return
+    for name, value in getattr(report, "user_properties", ()):
+        if name == "journal_fuzz_outcome":
+            settings.outcomes[report.nodeid] = json.loads(value)
+
+
+_CONFIG: dict[str, pytest.Config] = {}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG["config"] = session.config
+
+
+def summary(settings: Settings) -> dict[str, Any]:
+    """The run as evidence: what was tried, per property and language, and what was found."""
+    from journal_fuzz import __version__
+    from journal_fuzz.battery import EVIDENCE
+
+    items = [settings.outcomes[k] for k in sorted(settings.outcomes)]
+    totals: Counter[str] = Counter()
+    for item in items:
+        totals.update(item["exercised"])
+    systems = [i["system"] for i in items if i.get("system")]
+    fhir = any(i["property"].startswith("fhir-") for i in items)
+    wanted = [key for key in EVIDENCE if key != "resources" or fhir]
+    return {
+        "target": _safe_spec(settings.target),
+        "seed": settings.seed, "profile": settings.profile, "examples": settings.examples,
+        "concurrency": settings.concurrency, "languages": settings.languages,
+        "journal_fuzz": __version__, "system": systems[0] if systems else {},
+        "duration_seconds": round(time.monotonic() - settings.started, 1),
+        "items": items,
+        "statuses": dict(Counter(i["status"] for i in items)),
+        "finding_kinds": dict(Counter(k for i in items for k in i["kinds"])),
+        "exercised": {key: totals.get(key, 0) for key in wanted} | {
+            k: v for k, v in sorted(totals.items()) if k not in EVIDENCE},
+        "never_exercised": [key for key in wanted if not totals.get(key)],
+        "longest_note": max((i["longest"] for i in items), default=0),
+        "payloads_sent": sum(i["sent"] for i in items),
+    }
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     settings = config.stash.get(_KEY, None)
-    if settings is None or not settings.outcomes:
+    if settings is None or not settings.outcomes or getattr(config, "workerinput", None) is not None:
         return
+    data = summary(settings)
     tr = terminalreporter
     tr.section("journal_fuzz")
-    total = Counter[str]()
-    sent = 0
-    for o in settings.outcomes:
-        total[o.status] += 1
-        sent += o.sent
-        kinds = ", ".join(o.loss.verdict.kinds) if o.loss else ""
-        status = {"passed": "kept every word", "lost": f"LOST WORDS ({kinds})", "system-error": "SYSTEM ERROR",
-                  "unsupported": "not supported by the target"}[o.status]
-        tr.write_line(f"{o.item_name:<28} {o.sent:>6} sent  {o.duration:6.1f} s  {status}")
-    tr.write_line(f"{sent} payloads sent to {settings.adapter.describe() if settings.adapter else settings.target}; "
-                  f"seed {settings.seed}; " + ", ".join(f"{n} {s}" for s, n in sorted(total.items())))
-    if any(o.status == "lost" for o in settings.outcomes):
+    labels = {"passed": "kept every word", "system-error": "SYSTEM ERROR", "unsupported": "not supported by the target"}
+    for item in data["items"]:
+        status = labels.get(item["status"]) or (
+            ("NONDETERMINISTIC " if item["nondeterministic"] else "") + f"LOST WORDS ({', '.join(item['kinds'])})")
+        tr.write_line(f"{item['item']:<28} {item['sent']:>6} sent  {item['duration']:6.1f} s  {status}")
+    tr.write_line("")
+    tr.write_line("exercised (what an acceptance sign-off can cite):")
+    for key, count in data["exercised"].items():
+        tr.write_line(f"  {key:<40} {count:>7}" + ("   <- NEVER EXERCISED" if count == 0 else ""))
+    tr.write_line(f"  {'longest note (characters)':<40} {data['longest_note']:>7}")
+    system = data["system"]
+    software = f" ({', '.join(f'{k} {v}' for k, v in system.items())})" if system else ""
+    tr.write_line(f"{data['payloads_sent']} payloads sent to {settings.adapter.describe() if settings.adapter else ''}"
+                  f"{software}; seed {settings.seed}; {data['duration_seconds']} s; "
+                  + ", ".join(f"{n} {s}" for s, n in sorted(data["statuses"].items())))
+    path = config.rootpath / _STATE_DIR / "summary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tr.write_line(f"summary written to {path}")
+    if data["statuses"].get("lost"):
         tr.write_line(f"failing cases saved in {settings.cases}")
