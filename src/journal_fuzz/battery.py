@@ -161,8 +161,9 @@ _COUNTER = itertools.count()
 
 
 def _uid() -> str:
-    # Unique per payload and per process: a system that deduplicates must not see a replay as a repeat.
-    return f"jf-{uuid.uuid4().hex[:12]}-{next(_COUNTER)}"
+    # Unique per payload: a system that deduplicates must not see a replay as a repeat. At most 20 characters,
+    # the HL7 v2.5.1 limit for a message control id.
+    return f"jf{uuid.uuid4().hex[:14]}{next(_COUNTER) % 4096:03x}"
 
 
 def send_one(adapter: Adapter, item: Note | FhirDocument, version: str = "R4B") -> tuple[Sent, Verdict]:

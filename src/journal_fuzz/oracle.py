@@ -537,6 +537,13 @@ class _Comparison:
                 return m.entry.value
         return None
 
+    def _nearest_term(self, side: Analysis, i: int) -> str | None:
+        start, end = side.sentence_bounds(i)
+        terms = [m for m in side.matches(start, end) if m.entry.role in (TERM, DRUG)]
+        if not terms:
+            return None
+        return min(terms, key=lambda m: min(abs(m.start - i), abs(m.end - 1 - i))).entry.value
+
     def _subject(self, side: Analysis, i: int) -> str | None:
         """The drug or lab term a dose or value belongs to: the nearest one before it in its sentence."""
         start, _end = side.sentence_bounds(i)
@@ -747,6 +754,11 @@ class _Comparison:
             explanation = f"'{_clip(s_text)}' became '{_clip(r_text)}'"
         if concept is None and kind in ("number-changed", "unit-changed") and S:
             concept = self._subject(sa, S[0])
+        if concept is None and kind in ("negation-dropped", "negation-added", "hedge-changed",
+                                        "laterality-changed") and (S or R):
+            # "Ingen förändring av abscess" -> "förändring av abscess": no polarity flips (a pseudo-negation), but
+            # the reader still needs to know what the statement was about.
+            concept = self._nearest_term(sa, S[0]) if S else self._nearest_term(ra, R[0])
         if kind in ("truncated", "encoding-damaged", "words-merged", "word-changed", "word-dropped",
                     "word-added") and h.changes and severity != "critical":
             severity = "critical"
