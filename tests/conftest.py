@@ -17,3 +17,8 @@ settings.register_profile("ci", max_examples=300, deadline=None, derandomize=Tru
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 pytest_plugins = ["pytester"]
+
+
+# --- FHIR server fixtures (adapters: embedded, fhir+http) ------------------------------------------------------
+# The session-scoped ``embedded_fhir`` fixture lives in tests/conftest_fhir.py.
+pytest_plugins = [*pytest_plugins, "conftest_fhir"]

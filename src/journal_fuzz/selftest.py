@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from journal_fuzz.adapters.base import TEXT, Adapter, AdapterConfig
-from journal_fuzz.battery import Outcome, RunConfig, properties_for, run
+from journal_fuzz.battery import RunConfig, properties_for, run
 from journal_fuzz.mutants import BENIGN, LOSSY, Mutant
 
 __all__ = ["FunctionAdapter", "MatrixRow", "selftest"]
@@ -93,7 +93,7 @@ def selftest(*, examples: int = 10, languages: Sequence[str] = ("sv", "en"), con
             f = func or _mutating(next(m for m in chosen_benign if f"benign {m.name}" == name), language)
             adapter = FunctionAdapter(name, f, inner)
             for prop in properties_for(adapter):
-                outcome: Outcome = run(prop, language, adapter, config)
+                outcome = run(prop, language, adapter, config)
                 if outcome.status != "passed":
                     row.ok = False
                     row.caught_by = outcome.item_name
