@@ -47,9 +47,13 @@ class Property:
     """(language, FHIR version) -> strategy of Note (text) or FhirDocument (FHIR)."""
 
 
-def _fhir(kinds: Sequence[str], hostile: bool = False) -> Callable[[str, str], st.SearchStrategy[Any]]:
+NoteSource = Callable[[str], st.SearchStrategy[Note]]
+
+
+def _fhir(kinds: Sequence[str], hostile: bool = False,
+          notes: NoteSource | None = None) -> Callable[[str, str], st.SearchStrategy[Any]]:
     return lambda lang, version: jst.fhir_documents(lang, version=version, kinds=kinds, hostile=hostile,
-                                                    max_note_size=3000)
+                                                    max_note_size=3000, notes=notes)
 
 
 PROPERTIES: tuple[Property, ...] = (
@@ -81,6 +85,8 @@ PROPERTIES: tuple[Property, ...] = (
              _fhir(["Observation", "Condition", "AllergyIntolerance", "MedicationRequest", "DiagnosticReport"])),
     Property("fhir-bundles", FHIR, "document Bundles: Composition first, Patient with a test personnummer",
              _fhir(["Bundle"])),
+    Property("fhir-lengths", FHIR, "critical words just past common caps in FHIR strings and attachments",
+             _fhir(["Observation", "DiagnosticReport", "DocumentReference"], notes=jst.lengths_near)),
 )
 
 
@@ -195,8 +201,9 @@ def evidence(item: Note | FhirDocument) -> Counter[str]:
     """Counts of what one payload exercised, from its facts (not from what the system did with them)."""
     out: Counter[str] = Counter()
     notes = [item] if isinstance(item, Note) else [e.note for e in item.embeds]
-    out["notes" if isinstance(item, Note) else "resources"] += 1
+    out["notes"] += len(notes)
     if isinstance(item, FhirDocument):
+        out["resources"] += 1
         out[f"resource type {item.kind}"] += 1
         out[f"wire form {item.wire}"] += 1
         if item.content_type:

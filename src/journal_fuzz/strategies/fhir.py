@@ -6,7 +6,7 @@ still say after a round trip through a server.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from journal_fuzz.fhir import ATTACHMENT_TYPES, NARRATIVE_STYLES, RESOURCE_KINDS, Embedded, build_resource, to_wire
 from journal_fuzz.fhir.wire import WIRES
 from journal_fuzz.notes import Note
-from journal_fuzz.strategies.notes import notes
+from journal_fuzz.strategies.notes import notes as note_strategy
 from journal_fuzz.strategies.vocab import PERSONNUMMER
 
 __all__ = ["FhirDocument", "fhir_documents"]
@@ -61,13 +61,14 @@ def fhir_documents(draw: st.DrawFn, language: str = "sv", version: str = "R4B",
                    kinds: Sequence[str] = RESOURCE_KINDS, wires: Sequence[str] = WIRES,
                    hostile: bool = False, max_note_size: int = 4000,
                    content_types: Sequence[str] = ATTACHMENT_TYPES,
-                   styles: Sequence[str] = NARRATIVE_STYLES) -> FhirDocument:
+                   styles: Sequence[str] = NARRATIVE_STYLES,
+                   notes: Callable[[str], st.SearchStrategy[Note]] | None = None) -> FhirDocument:
     """Valid FHIR resources (R4B by default, R5 on request) embedding 1-3 generated notes.
 
     ``kinds`` picks resource types from :data:`~journal_fuzz.fhir.RESOURCE_KINDS`; ``wires`` the wire forms
     (``json``, ``xml``). DocumentReference attachments come in each of the text content types, narratives in each
     style (paragraphs, line breaks, lists, tables, inline bold/italic); ``content_types`` and ``styles`` narrow
-    those choices.
+    those choices; ``notes`` replaces the note generator (for example ``lengths_near``).
     """
     if version not in VERSIONS:
         raise ValueError(f"unknown FHIR version {version!r}; use R4B or R5")
@@ -76,7 +77,8 @@ def fhir_documents(draw: st.DrawFn, language: str = "sv", version: str = "R4B",
         raise ValueError(f"unknown resource kinds {unknown}; use {', '.join(RESOURCE_KINDS)}")
     kind = draw(st.sampled_from(tuple(kinds)))
     wire = draw(st.sampled_from(tuple(wires)))
-    embedded = draw(st.lists(notes(language, max_size=max_note_size, hostile=hostile), min_size=1, max_size=3))
+    source = notes(language) if notes is not None else note_strategy(language, max_size=max_note_size, hostile=hostile)
+    embedded = draw(st.lists(source, min_size=1, max_size=3))
     style = draw(st.sampled_from(tuple(styles)))
     content_type = draw(st.sampled_from(tuple(content_types))) if kind == "DocumentReference" else None
     uid = draw(st.uuids()).hex
