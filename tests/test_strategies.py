@@ -40,7 +40,7 @@ def test_every_feature_appears() -> None:
     seen: set[str] = set()
 
     @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-              database=None)
+              database=None, derandomize=True)
     @given(st.sampled_from(["sv", "en"]).flatmap(lambda lang: jst.notes(lang, hostile=True)))
     def collect(note: jf.Note) -> None:
         seen.update(note.features)
@@ -80,7 +80,7 @@ def test_mostly_short_with_a_share_of_long_notes() -> None:
     lengths: list[int] = []
 
     @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-              database=None)
+              database=None, derandomize=True)
     @given(jst.notes("sv"))
     def collect(note: jf.Note) -> None:
         lengths.append(len(note.text))
@@ -162,7 +162,7 @@ def test_fhir_documents_carry_each_attachment_type(content_type: str) -> None:
 def test_fhir_documents_cover_styles_wires_and_kinds() -> None:
     seen: set[str] = set()
 
-    @settings(max_examples=150, database=None,
+    @settings(max_examples=150, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(jst.fhir_documents("en", max_note_size=400))
     def collect(doc: jst.FhirDocument) -> None:
