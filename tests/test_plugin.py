@@ -142,14 +142,21 @@ def test_pyproject_settings_and_the_command_line_wins(project: pytest.Pytester) 
     overridden.assert_outcomes(passed=1)
 
 
-def test_explicit_test_paths_run_alongside_the_battery(project: pytest.Pytester) -> None:
-    project.makepyfile(test_mine="def test_mine():\n    assert True\n")
-    alone = run(project, "--journal-fuzz=python:systems:faithful", "--journal-fuzz-properties=notes",
-                "--journal-fuzz-lang=sv")
-    alone.assert_outcomes(passed=1)
+def test_named_paths_run_alone_with_the_target_as_a_fixture(project: pytest.Pytester) -> None:
+    project.makepyfile(test_mine="def test_mine(journal_fuzz_adapter):\n"
+                                 "    assert journal_fuzz_adapter.roundtrip_text('Ingen feber.', uid='u') "
+                                 "== 'Ingen feber.'\n")
+    battery_only = run(project, "--journal-fuzz=python:systems:faithful", "--journal-fuzz-properties=notes",
+                       "--journal-fuzz-lang=sv")
+    battery_only.assert_outcomes(passed=1)
+    assert "journal_fuzz[notes-sv]" in battery_only.stdout.str() or "notes-sv" in battery_only.stdout.str()
+    mine_only = run(project, "--journal-fuzz=python:systems:faithful", "test_mine.py")
+    mine_only.assert_outcomes(passed=1)
     both = run(project, "--journal-fuzz=python:systems:faithful", "--journal-fuzz-properties=notes",
-               "--journal-fuzz-lang=sv", "test_mine.py")
+               "--journal-fuzz-lang=sv", "--journal-fuzz-battery", "test_mine.py")
     both.assert_outcomes(passed=2)
+    without_target = project.runpytest_subprocess("-p", "no:cacheprovider", "test_mine.py")
+    without_target.assert_outcomes(skipped=1)
 
 
 def test_xdist_spreads_items_and_shares_the_seed(project: pytest.Pytester) -> None:

@@ -95,6 +95,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="FHIR version of generated resources (default R4B)")
     group.addoption("--journal-fuzz-report", dest="journal_fuzz_report", metavar="PATH",
                     help="write a self-contained HTML report of the run")
+    group.addoption("--journal-fuzz-battery", dest="journal_fuzz_battery", action="store_true", default=False,
+                    help="run the battery also when test paths are named (by default named paths run alone, "
+                         "with the target as the journal_fuzz_adapter fixture)")
 
 
 def _pyproject(config: pytest.Config) -> dict[str, Any]:
@@ -223,16 +226,21 @@ def _explicit_args(config: pytest.Config) -> bool:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    # `pytest --journal-fuzz=SPEC` alone runs the battery only; name test paths to run them as well.
+    # `pytest --journal-fuzz=SPEC` alone runs the battery only; `pytest PATHS --journal-fuzz=SPEC` runs those tests
+    # against the target (the journal_fuzz_adapter fixture); --journal-fuzz-battery runs both.
     if config.stash.get(_KEY, None) is not None and not _explicit_args(config):
         return True
     return None
 
 
+def _battery_wanted(config: pytest.Config) -> bool:
+    return not _explicit_args(config) or bool(config.getoption("journal_fuzz_battery", default=False))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     settings = config.stash.get(_KEY, None)
-    if settings is None or settings.adapter is None:
+    if settings is None or settings.adapter is None or not _battery_wanted(config):
         return
     from journal_fuzz.battery import properties_for
 
@@ -270,21 +278,7 @@ class BatteryItem(pytest.Item):
         return self.config.stash[_KEY]
 
     def _adapter(self) -> Adapter:
-        settings = self._settings()
-        from journal_fuzz.adapters.base import SystemUnderTestError
-
-        if settings.adapter_error is not None:
-            raise SystemUnderTestFailure(f"system error: {settings.adapter_error}")
-        assert settings.adapter is not None
-        if not getattr(settings.adapter, "_journal_fuzz_started", False):
-            try:
-                settings.adapter.start()
-            except SystemUnderTestError as exc:
-                settings.adapter_error = exc
-                raise SystemUnderTestFailure(f"system error ({exc.cause}): {exc}") from None
-            settings.adapter._journal_fuzz_started = True  # type: ignore[attr-defined]
-            self.config.add_cleanup(settings.adapter.stop)
-        return settings.adapter
+        return started_adapter(self.config)
 
     def runtest(self) -> None:
         from journal_fuzz.battery import RunConfig, run
@@ -370,6 +364,33 @@ def _redact_url(url: str) -> str:
     from journal_fuzz.adapters.base import redact
 
     return redact(url)
+
+
+def started_adapter(config: pytest.Config) -> Adapter:
+    """The session's adapter, started on first use and stopped when the session ends."""
+    from journal_fuzz.adapters.base import SystemUnderTestError
+
+    settings = config.stash[_KEY]
+    if settings.adapter_error is not None:
+        raise SystemUnderTestFailure(f"system error: {settings.adapter_error}")
+    assert settings.adapter is not None
+    if not getattr(settings.adapter, "_journal_fuzz_started", False):
+        try:
+            settings.adapter.start()
+        except SystemUnderTestError as exc:
+            settings.adapter_error = exc
+            raise SystemUnderTestFailure(f"system error ({exc.cause}): {exc}") from None
+        settings.adapter._journal_fuzz_started = True  # type: ignore[attr-defined]
+        config.add_cleanup(settings.adapter.stop)
+    return settings.adapter
+
+
+@pytest.fixture(scope="session")
+def journal_fuzz_adapter(pytestconfig: pytest.Config) -> Adapter:
+    """The configured system under test, started: for regression tests written by ``journal-fuzz export-test``."""
+    if pytestconfig.stash.get(_KEY, None) is None:
+        pytest.skip("no journal_fuzz target: pass --journal-fuzz=SPEC or set target in [tool.journal_fuzz]")
+    return started_adapter(pytestconfig)
 
 
 def _safe_spec(spec: str) -> str:
