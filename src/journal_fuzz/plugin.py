@@ -285,9 +285,12 @@ class BatteryItem(pytest.Item):
 
         settings = self._settings()
         adapter = self._adapter()
+        progress = _Progress(self.config, self.name)
         outcome = run(self.prop, self.language, adapter, RunConfig(
             examples=settings.examples, seed=settings.seed, derandomize=settings.derandomize,
-            concurrency=settings.concurrency, database=_database(settings), fhir_version=settings.fhir_version))
+            concurrency=settings.concurrency, database=_database(settings), fhir_version=settings.fhir_version,
+            on_progress=progress.update if progress.enabled else None))
+        progress.done()
         self._record(outcome, adapter)
         if outcome.status == "unsupported":
             pytest.skip(f"not supported by the target: {outcome.error}")
@@ -364,6 +367,39 @@ def _redact_url(url: str) -> str:
     from journal_fuzz.adapters.base import redact
 
     return redact(url)
+
+
+class _Progress:
+    """A live "120 sent, 0 findings" line on an interactive terminal; silent in CI logs, under xdist, when piped."""
+
+    def __init__(self, config: pytest.Config, name: str) -> None:
+        self.writer = config.get_terminal_writer()
+        self.capture = config.pluginmanager.getplugin("capturemanager")
+        self.name = name
+        self.enabled = (self.writer.hasmarkup and not os.environ.get("CI")
+                        and getattr(config, "workerinput", None) is None)
+        self.last = 0.0
+        self.shown = False
+
+    def update(self, sent: int, findings: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.5:
+            return
+        self.last = now
+        self._write(f"\r  {self.name}: {sent} sent, {findings} with lost words so far ")
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            self._write("\r" + " " * (self.writer.fullwidth - 1) + "\r")
+
+    def _write(self, text: str) -> None:
+        # Output is captured while a test runs; step around the capture for this one line.
+        if self.capture is not None:
+            with self.capture.global_and_fixture_disabled():
+                self.writer.write(text, flush=True)
+        else:
+            self.writer.write(text, flush=True)
 
 
 def started_adapter(config: pytest.Config) -> Adapter:
