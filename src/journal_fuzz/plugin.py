@@ -177,7 +177,9 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = Settings(
         target=str(target), examples=examples, languages=languages, seed=_seed(config, _option(config, table, "seed"),
                                                                              state),
-        cases=cases, concurrency=concurrency, profile=profile, derandomize=PROFILES[profile]["derandomize"],
+        # Hypothesis ignores its example database when derandomised; sharing one is the point of --journal-fuzz-db.
+        cases=cases, concurrency=concurrency, profile=profile,
+        derandomize=PROFILES[profile]["derandomize"] and not _option(config, table, "db"),
         properties=_listish(_option(config, table, "properties")),
         timeout=float(_option(config, table, "timeout") or 30.0), db=_option(config, table, "db"),
         auth_env=_option(config, table, "auth_env"), listen=_option(config, table, "listen"),
