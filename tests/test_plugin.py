@@ -69,8 +69,13 @@ def test_faithful_system_passes_every_property(project: pytest.Pytester) -> None
 
 def test_lossy_system_fails_with_the_clinical_finding_and_a_replayable_case(project: pytest.Pytester) -> None:
     result = run(project, "--journal-fuzz=python:systems:stop_words", "--journal-fuzz-lang=sv",
-                 "--journal-fuzz-properties=negations,medications")
+                 "--journal-fuzz-properties=negations,medications", "--journal-fuzz-report=out/report.html",
+                 "--junitxml=junit.xml")
     result.assert_outcomes(failed=1, passed=1)
+    page = (project.path / "out" / "report.html").read_text(encoding="utf-8")
+    assert 'class="lost"' in page and "negation-dropped" in page and "journal-fuzz replay" in page
+    junit = (project.path / "junit.xml").read_text(encoding="utf-8")
+    assert 'name="finding_kinds" value="negation-dropped' in junit and 'name="case"' in junit
     out = result.stdout.str()
     assert "journal_fuzz[negations-sv]" in out
     first = next(line for line in out.splitlines() if line.startswith("negation-dropped, critical:"))

@@ -560,5 +560,18 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     tr.write_line(f"summary written to {path}")
+    if settings.report:
+        from journal_fuzz.report.cases import CaseError, load_case
+        from journal_fuzz.report.html import write_report
+
+        cases = []
+        for item in data["items"]:
+            if item.get("case"):
+                try:
+                    cases.append(load_case(item["case"]))
+                except CaseError as exc:
+                    tr.write_line(f"journal_fuzz: {exc}")
+        report = write_report(settings.report, cases, data)
+        tr.write_line(f"HTML report written to {report}")
     if data["statuses"].get("lost"):
         tr.write_line(f"failing cases saved in {settings.cases}")
