@@ -138,6 +138,115 @@ def _cmd_selftest(args: argparse.Namespace) -> int:
     return EXIT_KEPT if not missed else EXIT_CHANGED
 
 
+def _cmd_incident_new(args: argparse.Namespace) -> int:
+    from journal_fuzz.incident import default_cases_dir, new_incident
+
+    sent = read_text(args.sent, "sent file")
+    received = read_text(args.received, "received file")
+    case, verdict = new_incident(sent, received, args.lang)
+    if args.redact:
+        from journal_fuzz.redact import redact_case
+
+        case, _mapping = redact_case(case)
+    path = case.save(Path(args.output) if args.output else default_cases_dir())
+    print(verdict.explain())
+    print()
+    print(f"case written: {path}" + (" (personal data redacted)" if args.redact else ""))
+    print(f"next: journal-fuzz explore {path} --target SPEC    journal-fuzz export-test {path} > tests/test_x.py")
+    return EXIT_KEPT if verdict.ok else EXIT_CHANGED
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for
+    from journal_fuzz.explore import explore, table, variations
+    from journal_fuzz.oracle import compare
+    from journal_fuzz.report.cases import load_case
+
+    case = load_case(args.case)
+    if case.carries != "text":
+        raise InputError("explore works on text cases (a FHIR case: replay it, or export a test)")
+    note = case.sent_note()
+    verdict = compare(note, case.received.get("text", ""), note.language)
+    items = variations(note, verdict)[: args.examples]
+    adapter = adapter_for(args.target, _adapter_config(args))
+    if "text" not in adapter.carries:
+        raise InputError(f"{adapter.describe()} does not carry plain text")
+    try:
+        with adapter:
+            rows = explore(adapter, items)
+    except SystemUnderTestError as exc:
+        print(f"journal-fuzz: system error ({exc.cause}), not word loss: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{len(rows)} variations of {args.case} against {adapter.describe()}:")
+    print()
+    print(table(rows))
+    lost = [r for r in rows if r.lost]
+    kept = [r for r in rows if r.lost is False]
+    print()
+    print(f"lost words in {len(lost)} of {len(rows)} variations; kept every word in {len(kept)}")
+    return EXIT_CHANGED if lost else EXIT_KEPT
+
+
+def _cmd_export_test(args: argparse.Namespace) -> int:
+    from journal_fuzz.incident import export_test
+    from journal_fuzz.report.cases import load_case
+
+    sys.stdout.write(export_test(load_case(args.case)))
+    return EXIT_KEPT
+
+
+def _cmd_redact(args: argparse.Namespace) -> int:
+    from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for
+    from journal_fuzz.battery import _uid
+    from journal_fuzz.redact import redact_case, same_findings
+    from journal_fuzz.report.cases import load_case, replay
+
+    original = load_case(args.case)
+    redacted, pseudonyms = redact_case(original)
+    out = Path(args.output) if args.output else Path(args.case).with_name(Path(args.case).stem + ".redacted.json")
+    out.write_text(json.dumps(redacted.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    redacted.path = out
+    print(f"redacted case written: {out}")
+    print(f"replaced: {pseudonyms.summary()}")
+    kept = pseudonyms.findings_kept
+    print("the oracle finds the same kinds in the redacted case: " + (
+        "yes" if kept else "NO: redaction changed what the case shows" if kept is False else "(no findings)")
+          + f" ({', '.join(redacted.kinds) or 'none'})")
+    code = EXIT_KEPT if kept is not False else EXIT_CHANGED
+    if args.target:
+        adapter = adapter_for(args.target, _adapter_config(args))
+        try:
+            with adapter:
+                _received, verdict = replay(redacted, adapter, _uid())
+        except SystemUnderTestError as exc:
+            print(f"journal-fuzz: system error ({exc.cause}), not word loss: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        reproduces = not verdict.ok and same_findings(redacted.kinds, verdict.kinds)
+        print(f"against {adapter.describe()}: the redacted case " + (
+            f"still reproduces ({', '.join(verdict.kinds)})" if reproduces else
+            "does NOT reproduce" + (f" (now: {', '.join(verdict.kinds)})" if verdict.kinds else " (no loss)")))
+        if not reproduces:
+            code = EXIT_CHANGED
+    return code
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from journal_fuzz.report.html import load_cases, load_summary, write_report
+
+    directory = Path(args.cases)
+    if not directory.is_dir():
+        raise InputError(f"cases directory not found: {directory}")
+    cases = load_cases(directory)
+    summary = cases.summary
+    summary_path = Path(args.summary) if args.summary else directory.parent / "summary.json"
+    if summary is None and summary_path.is_file():
+        summary = load_summary(summary_path)
+    path = write_report(args.output, cases, summary)
+    print(f"report written: {path} ({len(cases)} case{'s' if len(cases) != 1 else ''}"
+          + (f", {len(cases.errors)} unreadable file(s) listed in it" if cases.errors else "") + ")")
+    return EXIT_KEPT
+
+
 def _target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per round trip (default 30)")
     p.add_argument("--auth-env", metavar="VAR", help="environment variable holding the target's credentials")
@@ -175,6 +284,40 @@ def build_parser() -> argparse.ArgumentParser:
     stp.add_argument("--target", metavar="SPEC", help="put the mutants behind this text target")
     _target_options(stp)
     stp.set_defaults(func=_cmd_selftest)
+
+    inc = sub.add_parser("incident", help="turn a reported word loss into a case file")
+    inc_sub = inc.add_subparsers(dest="incident_command", required=True, parser_class=_Parser)
+    new = inc_sub.add_parser("new", help="classify a sent/received pair and write a case (exit 0 kept, 1 changed)")
+    new.add_argument("--sent", required=True, metavar="SENT_FILE")
+    new.add_argument("--received", required=True, metavar="RECEIVED_FILE")
+    new.add_argument("--lang", type=_language, default="auto", help="sv, en or auto (default)")
+    new.add_argument("--redact", action="store_true", help="replace personal data with synthetic data first")
+    new.add_argument("-o", "--output", metavar="DIR", help="where to write the case (default .journal_fuzz/cases)")
+    new.set_defaults(func=_cmd_incident_new)
+
+    exp = sub.add_parser("explore", help="send variations of a case to a target: which lose words, which do not")
+    exp.add_argument("case", metavar="CASE.json")
+    exp.add_argument("--target", required=True, metavar="SPEC")
+    exp.add_argument("--examples", type=int, default=40, help="at most this many variations (default 40)")
+    _target_options(exp)
+    exp.set_defaults(func=_cmd_explore)
+
+    ext = sub.add_parser("export-test", help="print a pytest regression test for a case")
+    ext.add_argument("case", metavar="CASE.json")
+    ext.set_defaults(func=_cmd_export_test)
+
+    red = sub.add_parser("redact", help="replace personal data in a case with synthetic data, consistently")
+    red.add_argument("case", metavar="CASE.json")
+    red.add_argument("-o", "--output", metavar="OUT.json", help="default: CASE.redacted.json beside the case")
+    red.add_argument("--target", metavar="SPEC", help="replay the redacted case here and say if it still reproduces")
+    _target_options(red)
+    red.set_defaults(func=_cmd_redact)
+
+    rep = sub.add_parser("report", help="one self-contained HTML report of saved cases (and the run's summary)")
+    rep.add_argument("cases", metavar="CASES_DIR")
+    rep.add_argument("-o", "--output", required=True, metavar="report.html")
+    rep.add_argument("--summary", metavar="summary.json", help="default: summary.json next to CASES_DIR")
+    rep.set_defaults(func=_cmd_report)
     return parser
 
 
