@@ -218,3 +218,11 @@ def test_redis_database_shares_failing_examples(project: pytest.Pytester, redis_
     again = run(project, "--journal-fuzz=python:systems:stop_words", f"--journal-fuzz-db={redis_url}",
                 "--journal-fuzz-properties=negations", "--journal-fuzz-lang=sv")
     again.assert_outcomes(failed=1)
+
+
+def test_pytest_html_attaches_the_side_by_side_view(project: pytest.Pytester) -> None:
+    result = run(project, "--journal-fuzz=python:systems:stop_words", "--journal-fuzz-lang=sv",
+                 "--journal-fuzz-properties=negations", "--html=ph.html", "--self-contained-html")
+    result.assert_outcomes(failed=1)
+    page = (project.path / "ph.html").read_text(encoding="utf-8")
+    assert "jf-sbs" in page and "lost" in page and "negation-dropped" in page

@@ -349,11 +349,15 @@ class BatteryItem(pytest.Item):
         self.user_properties.append(("finding_kinds", ",".join(loss.verdict.kinds)))
         self.user_properties.append(("case", str(path)))
         self._record(outcome, adapter, str(path))
+        self.side_by_side = _side_by_side(sent_text, received_text, loss.verdict.to_dict()["findings"], self.language)
         return failure_message(verdict=loss.verdict, sent=sent_text, received=received_text, what=what,
                                item=f"{self.prop.name}-{self.language}", seed=settings.seed,
                                target=adapter.describe(), case_path=shown, replay=replay,
                                nondeterministic=loss.nondeterministic,
                                reruns=[r for r in loss.reruns if isinstance(r, str)])
+
+    side_by_side: str | None = None
+    """The sent and received text with the changed words marked, for pytest-html's report."""
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
@@ -363,6 +367,17 @@ class BatteryItem(pytest.Item):
 
     def reportinfo(self) -> tuple[str, int | None, str]:
         return "journal_fuzz", None, self.name
+
+
+def _side_by_side(sent: str, received: str, findings: list[dict[str, Any]], language: str) -> str:
+    from journal_fuzz.report.html import mark_diff
+
+    left, right = mark_diff(sent, received, findings, language)
+    return ('<style>.jf-sbs td{vertical-align:top;white-space:pre-wrap;padding:4px 8px;border:1px solid #ccc}'
+            '.jf-sbs del.lost{color:#b00020;text-decoration:line-through;background:#fde7ea}'
+            '.jf-sbs ins.added{color:#0a6b2d;text-decoration:underline;background:#e3f6e8}</style>'
+            '<table class="jf-sbs"><tr><th>sent</th><th>received</th></tr>'
+            f"<tr><td>{left}</td><td>{right}</td></tr></table>")
 
 
 def _redact_url(url: str) -> str:
@@ -472,6 +487,11 @@ def _database(settings: Settings) -> Any:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
     report = outcome.get_result()
+    if isinstance(item, BatteryItem) and item.side_by_side and report.when == "call" and \
+            item.config.pluginmanager.hasplugin("html"):
+        import pytest_html
+
+        report.extras = [*getattr(report, "extras", []), pytest_html.extras.html(item.side_by_side)]
     if isinstance(item, BatteryItem) and call.excinfo is not None and \
             isinstance(call.excinfo.value, SystemUnderTestFailure) and report.when == "call":
         # A failing system is an error of the run, not a word-loss failure: pytest shows non-call failures as errors.

@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 from journal_fuzz.lexicon import LANGUAGES, Lexicon, load_lexicon
 from journal_fuzz.oracle import Verdict, compare, detect_language
 from journal_fuzz.report.cases import Case
-from journal_fuzz.text import tokenize
+from journal_fuzz.text import Tokens, tokenize
 
 __all__ = ["REDACTED_MARK", "Identifier", "Pseudonyms", "find_identifiers", "identifiers", "is_redacted",
            "redact_case", "redact_text", "same_findings"]
@@ -359,11 +359,11 @@ def _addresses(text: str) -> Iterator[tuple[_Hit, ...]]:
 class _Protection:
     """Where the clinical lexicon matches a text: those characters are never a name."""
 
-    def __init__(self, text: str, language: str) -> None:
+    def __init__(self, tokens: Tokens, language: str) -> None:
         self.lexicon = load_lexicon(language)
         self.other = load_lexicon("en" if language == "sv" else "sv")
-        tokens = tokenize(text)
-        spans = [tokens.span(mt.start, mt.end) for mt in self.lexicon.match(tokens.keys)]
+        # Offsets in the normalised text (``tokens.norm``), where detection runs.
+        spans = [(tokens.start(mt.start), tokens.end(mt.end - 1)) for mt in self.lexicon.match(tokens.keys)]
         self.spans = sorted(spans)
         self.starts = [a for a, _ in self.spans]
 
@@ -463,10 +463,13 @@ def _section_words(language: str) -> frozenset[str]:
 class _Detector:
     """Every identifier in one text, before overlaps are resolved."""
 
-    def __init__(self, text: str, language: str, known_names: Mapping[str, str] | None = None) -> None:
-        self.text = text
+    def __init__(self, tokens: Tokens, language: str, known_names: Mapping[str, str] | None = None) -> None:
+        # Detection reads the text the way the oracle does: entities decoded, soft hyphens and zero-width
+        # characters gone, NFC. A name written "Kers\u200btin" or "&#214;rjan" is still found.
+        self.tokens = tokens
+        self.text = tokens.norm
         self.language = language
-        self.prot = _Protection(text, language)
+        self.prot = _Protection(tokens, language)
         self.known_names = known_names or {}
         self.sections = _section_words(language)
 
@@ -672,11 +675,9 @@ class Pseudonyms:
 
     def learn(self, *texts: str, language: str = "sv") -> None:
         """Reserve every identifier of ``texts`` (so no pseudonym equals one) and choose their pseudonyms."""
-        hits = [(t, h) for t in texts for h in _Detector(t, language, self._maps.get(NAME)).hits()]
-        for _t, h in hits:
-            self._reserve(h.kind, self._key(h))
-        for _t, h in hits:
-            self._replacement(h, language)
+        for stage in (RESERVE, ASSIGN):
+            for text in texts:
+                _edits(text, self, language, stage)
 
     # -- keys, reservations, choices --------------------------------------------------------------------------
     @staticmethod
@@ -1005,19 +1006,46 @@ def _known_hits(text: str, p: Pseudonyms, taken: Sequence[_Hit]) -> list[_Hit]:
     return out
 
 
-def _edits(text: str, p: Pseudonyms, language: str, stage: str, extra: Sequence[_Hit] = ()) -> list[Edit]:
-    hits = [*_Detector(text, language, p._maps.get(NAME)).hits(), *extra]
+def _forced_hits(detector: _Detector, kind: str) -> list[_Hit]:
+    """A whole field that is a name, a town or a postcode by its place in a FHIR resource."""
+    text = detector.text
+    hits: list[_Hit] = []
+    if kind == NAME:
+        n = 0
+        for m in _WORD_RE.finditer(text):
+            w = m.group()
+            if w.casefold() in _PARTICLES | _CUE_WORDS | _STOP or detector.prot.protects(m.start(), m.end(), w):
+                continue
+            hits.append(_Hit(m.start(), m.end(), NAME, w, (n,), _KNOWN - 1))
+            n += 1
+        return hits
+    stripped = text.strip()
+    if stripped and (kind != POSTCODE or re.fullmatch(r"[\d \u00a0]{5,6}", stripped)):
+        a = text.index(stripped)
+        hits.append(_Hit(a, a + len(stripped), kind, stripped, ("field",), _PRIORITY[kind]))
+    return hits
+
+
+def _edits(text: str, p: Pseudonyms, language: str, stage: str, force: str | None = None) -> list[Edit]:
+    """The replacements for ``text`` (offsets in ``text``); at the reserve stage only what to reserve."""
+    tokens = tokenize(text)
+    detector = _Detector(tokens, language, p._maps.get(NAME))
+    hits = detector.hits()
+    if force is not None:
+        hits.extend(_forced_hits(detector, force))
     if stage == RESERVE:
         for h in hits:
             p._reserve(h.kind, Pseudonyms._key(h))
         return []
     chosen = _resolve(hits)
-    chosen = _resolve([*chosen, *_known_hits(text, p, chosen)])
+    chosen = _resolve([*chosen, *_known_hits(detector, p, chosen)])
     edits: list[Edit] = []
     for h in chosen:
         rep = str(h.info[1]) if h.info[:1] == ("known",) else p._replacement(h, language)
         if rep != h.surface:
-            edits.append((h.start, h.end, rep))
+            a, b = tokens.orig(h.start), tokens.orig_end(h.end)
+            if rep != text[a:b]:
+                edits.append((a, b, rep))
     return edits
 
 
@@ -1079,7 +1107,12 @@ class Identifier(NamedTuple):
 def find_identifiers(text: str, language: str = "sv") -> list[Identifier]:
     """Every identifier redaction replaces in ``text`` on its own (without what other texts of a case taught)."""
     _check_language(language)
-    return [Identifier(h.kind, h.start, h.end, h.surface) for h in _resolve(_Detector(text, language).hits())]
+    tokens = tokenize(text)
+    out = []
+    for h in _resolve(_Detector(tokens, language).hits()):
+        a, b = tokens.orig(h.start), tokens.orig_end(h.end)
+        out.append(Identifier(h.kind, a, b, text[a:b]))
+    return out
 
 
 def identifiers(text: str, language: str = "sv") -> list[str]:
@@ -1114,28 +1147,14 @@ class _Walker:
         self.stage = RESERVE
 
     # -- strings ------------------------------------------------------------------------------------------
-    def text(self, value: str, extra: Sequence[_Hit] = ()) -> str:
-        edits = _edits(value, self.p, self.language, self.stage, extra)
+    def text(self, value: str) -> str:
+        edits = _edits(value, self.p, self.language, self.stage)
         return _apply(value, edits) if self.stage == APPLY else value
 
     def forced(self, value: str, kind: str) -> str:
         """A field that is a name, a town or a postcode by its place in a FHIR resource."""
-        hits: list[_Hit] = []
-        if kind == NAME:
-            prot = _Protection(value, self.language)
-            n = 0
-            for m in _WORD_RE.finditer(value):
-                w = m.group()
-                if w.casefold() in _PARTICLES | _CUE_WORDS | _STOP or prot.protects(m.start(), m.end(), w):
-                    continue
-                hits.append(_Hit(m.start(), m.end(), NAME, w, (n,), _KNOWN - 1))
-                n += 1
-        else:
-            stripped = value.strip()
-            if stripped and (kind != POSTCODE or re.fullmatch(r"[\d \u00a0]{5,6}", stripped)):
-                a = value.index(stripped)
-                hits.append(_Hit(a, a + len(stripped), kind, stripped, ("field",), _PRIORITY[kind]))
-        return self.text(value, hits)
+        edits = _edits(value, self.p, self.language, self.stage, force=kind)
+        return _apply(value, edits) if self.stage == APPLY else value
 
     # -- trees --------------------------------------------------------------------------------------------
     def tree(self, obj: Any, path: str = "", parent: str | None = None) -> Any:
