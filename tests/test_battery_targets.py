@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,24 @@ def test_hl7_relay(pytester: pytest.Pytester, relay: tuple[MllpRelay, int], kind
     else:
         assert result.parseoutcomes().get("failed", 0) >= 1, out
         assert kind in out
+
+
+def test_explore_a_text_incident_against_a_fhir_target(tmp_path: Path, embedded_fhir: EmbeddedFhirAdapter) -> None:
+    from journal_fuzz.adapters import adapter_for
+    from journal_fuzz.explore import explore, variations
+    from journal_fuzz.incident import new_incident
+
+    case, verdict = new_incident("Fri gas under diafragman ses ej.", "Fri gas under diafragman ses.", "sv")
+    note = case.sent_note()
+    with LossyProxy(embedded_fhir.base_url.rsplit("/fhir", 1)[0], ("ej",)) as proxy:
+        adapter = adapter_for(f"fhir+http://127.0.0.1:{proxy.port}/fhir")
+        with adapter:
+            rows = explore(adapter, variations(note, verdict)[:6])
+    names = [r.name for r in rows]
+    assert any("as DocumentReference (text/rtf), json" in n for n in names)
+    assert any("xml" in n for n in names)
+    # The proxy strips "ej" from JSON and XML strings, not from base64 attachments: the table shows exactly that.
+    lost = {r.name for r in rows if r.lost}
+    assert any("Observation, json" in n for n in lost) and any("Composition, xml" in n for n in lost)
+    assert not any("DocumentReference" in n for n in lost)
+    assert all("negation-dropped" in r.kinds for r in rows if r.lost)

@@ -169,8 +169,6 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     verdict = compare(note, case.received.get("text", ""), note.language)
     items = variations(note, verdict)[: args.examples]
     adapter = adapter_for(args.target, _adapter_config(args))
-    if "text" not in adapter.carries:
-        raise InputError(f"{adapter.describe()} does not carry plain text")
     try:
         with adapter:
             rows = explore(adapter, items)

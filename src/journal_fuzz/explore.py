@@ -119,18 +119,59 @@ def _pad_to(text: str, target: int, filler: Sequence[str]) -> str:
     return " ".join(lead) + " " + text
 
 
+# Where a note can live in FHIR, for exploring a text incident against a FHIR target.
+FHIR_PLACES: tuple[tuple[str, str | None, str], ...] = (
+    ("Observation", None, "json"), ("Observation", None, "xml"),
+    ("Composition", None, "json"), ("Composition", None, "xml"),
+    ("DocumentReference", "text/plain; charset=utf-8", "json"), ("DocumentReference", "text/rtf;charset=utf-8", "json"),
+    ("DocumentReference", "text/html;charset=utf-8", "xml"), ("DiagnosticReport", None, "json"),
+)
+
+
+def fhir_variations(items: Sequence[Variation], places: Sequence[tuple[str, str | None, str]] = FHIR_PLACES
+                    ) -> list[tuple[Variation, str, str | None, str]]:
+    """The reported note in other resource types and wire forms, then the other variations as Observations."""
+    out: list[tuple[Variation, str, str | None, str]] = []
+    if items:
+        for kind, content_type, wire in places:
+            first = Variation(f"{items[0].name} as {kind}" + (f" ({content_type.split(';')[0]})" if content_type
+                                                                 else "") + f", {wire}", items[0].note)
+            out.append((first, kind, content_type, wire))
+    for var in items[1:]:
+        out.append((var, "Observation", None, "json"))
+    return out
+
+
 def explore(adapter: Adapter, items: Iterable[Variation], uid: str = "jf-explore") -> list[Variation]:
-    """Send every variation through ``adapter`` (a started text adapter) and record what was lost."""
+    """Send every variation through ``adapter`` (started) and record what was lost. A FHIR target gets the note
+    embedded in several resource types and wire forms."""
+    from journal_fuzz.adapters.base import FHIR, TEXT
+
+    items = list(items)
     done = []
-    for n, var in enumerate(items):
+    plan: list[tuple[Variation, str | None, str | None, str]]
+    if TEXT in adapter.carries:
+        plan = [(var, None, None, "") for var in items]
+    elif FHIR in adapter.carries:
+        plan = [(v, k, c, w) for v, k, c, w in fhir_variations(items)]
+    else:
+        raise ValueError(f"{adapter.describe()} carries neither text nor FHIR")
+    for n, (var, kind, content_type, wire) in enumerate(plan):
         try:
-            received = adapter.roundtrip_text(var.note.text, uid=f"{uid[:14]}{n:03x}")
+            if kind is None:
+                received = adapter.roundtrip_text(var.note.text, uid=f"{uid[:14]}{n:03x}")
+                verdict = compare(var.note, received)
+                var.received = received
+            else:
+                from journal_fuzz.fhir import build_resource, compare_resources
+
+                built = build_resource(kind, [var.note], content_type=content_type, uid=f"{uid[:14]}{n:03x}")
+                back = adapter.roundtrip_fhir(built.resource, wire=wire, uid=f"{uid[:14]}{n:03x}")
+                verdict = compare_resources(built.resource, back, var.note.language)
         except SystemUnderTestError as exc:
             var.error = f"system error ({exc.cause}): {exc}"
             done.append(var)
             continue
-        verdict = compare(var.note, received)
-        var.received = received
         var.lost = not verdict.ok
         var.kinds = verdict.kinds
         done.append(var)
