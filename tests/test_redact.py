@@ -7,15 +7,17 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import random
 import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from journal_fuzz import compare, load_lexicon
 from journal_fuzz.incident import new_incident
+from journal_fuzz.mutants import MUTANTS
 from journal_fuzz.notes import Note
 from journal_fuzz.redact import (
     Pseudonyms,
@@ -27,7 +29,7 @@ from journal_fuzz.redact import (
     same_findings,
 )
 from journal_fuzz.report.cases import Case, load_case
-from journal_fuzz.strategies import notes
+from journal_fuzz.strategies import FhirDocument, fhir_documents, notes
 from journal_fuzz.strategies.vocab import PERSONNUMMER
 from journal_fuzz.text import tokenize
 
@@ -182,15 +184,24 @@ def test_phones_emails_addresses() -> None:
 def test_names_after_cues_and_in_free_text_but_never_clinical_words() -> None:
     text = ("Pat: Inga-Lill Testdotter. Dr Nord och ssk Frank Eriksson. Mamma Eva, pappa Janne. Hans mamma heter "
             "Siv. Ingen feber. Inga tecken på infektion. Hjärta: ua. Vänster höft. Waran 2,5 mg. Parkinsons "
-            "sjukdom, Stevens-Johnson. Sjögrens syndrom. Anamnes: Status: Bedömning: Per os. Sign: AB")
+            "sjukdom, Stevens-Johnson. Sjögrens syndrom. Anamnes: Status: Bedömning: Per os. Pat: Mår bra. "
+            "Sign: AB")
     redacted, _ = redact_text(text, mapping=Pseudonyms(seed=3))
     for gone in ("Inga-Lill", "Testdotter", "Nord", "Frank", "Eriksson", "Eva", "Janne", "Siv"):
         assert not word_in(gone, redacted), gone
     for kept in ("Hans mamma heter", "Ingen feber.", "Inga tecken på infektion.", "Hjärta: ua.", "Vänster höft.",
                  "Waran 2,5 mg.", "Parkinsons sjukdom", "Stevens-Johnson", "Sjögrens syndrom",
-                 "Anamnes: Status: Bedömning: Per os."):
+                 "Anamnes: Status: Bedömning: Per os.", "Pat: Mår bra."):
         assert kept in redacted, kept
     assert not redacted.endswith("Sign: AB") and re.search(r"Sign: [A-ZÅÄÖ]{2}$", redacted)
+
+
+def test_names_written_with_invisible_characters_or_references() -> None:
+    text = "Dr Kers\u00adtin Ber\u200bgström och Dr &#214;rjan Lindqvist. Dr Bjo\u0308rn Sjöberg. Ingen feber."
+    redacted, _ = redact_text(text, mapping=Pseudonyms(seed=16))
+    for gone in ("Kers", "tin", "Ber", "gström", "rjan", "Lindqvist", "Bjo", "Sjöberg"):
+        assert gone not in redacted, (gone, redacted)
+    assert redacted.endswith(". Ingen feber.") and redacted.count("Dr ") == 3
 
 
 def test_consistent_within_a_mapping() -> None:
@@ -328,6 +339,20 @@ def test_garbled_and_cut_off_names_are_redacted_too() -> None:
     assert mapping.findings_kept and redacted.kinds == cut.kinds
 
 
+def test_a_changed_digit_in_the_received_personnummer_is_redacted_and_still_changed() -> None:
+    sent = "Pat: Anna Andersson, 19121212-1212. Ingen fraktur."
+    received = "Pat: Anna Andersson, 19121212-1712. Ingen fraktur."  # one digit changed: no longer valid
+    case = text_case(sent, received)
+    assert case.kinds == ["number-changed"]
+    redacted, mapping = redact_case(case, seed=17)
+    s = re.search(r"\d{8}-\d{4}", redacted.sent["text"])
+    r = re.search(r"\d{8}-\d{4}", redacted.received["text"])
+    assert s is not None and r is not None and s.group() != r.group()
+    assert sum(a != b for a, b in zip(s.group(), r.group(), strict=True)) == 1
+    assert "19121212" not in case_json(redacted)
+    assert mapping.findings_kept and redacted.kinds == ["number-changed"]
+
+
 def test_english_case() -> None:
     received = ENGLISH.replace("No fracture.", "Fracture.")
     case = text_case(ENGLISH, received, "en")
@@ -388,6 +413,30 @@ def test_fhir_case_with_a_base64_attachment() -> None:
     assert mapping.unredacted == []
 
 
+def test_fhir_rtf_attachment_with_escaped_letters() -> None:
+    from journal_fuzz.fhir import compare_resources
+    from journal_fuzz.fhir.build import build_resource
+    from journal_fuzz.fhir.extract import extract_texts
+
+    note = Note(text="Pat: Märta Åström, 19121212-1212.\nIngen fraktur. Waran 2,5 mg.", language="sv")
+    sent = build_resource("DocumentReference", [note], content_type="text/rtf;charset=utf-8").resource
+    rtf = base64.b64decode(sent["content"][0]["attachment"]["data"]).decode()
+    assert "\\u" in rtf and "Märta" not in rtf  # the letters are escaped in the RTF
+    received = copy.deepcopy(sent)
+    body = rtf.replace("Ingen fraktur", "Fraktur").encode()
+    received["content"][0]["attachment"].update(data=base64.b64encode(body).decode(),
+                                                hash=base64.b64encode(hashlib.sha1(body).digest()).decode())
+    case = Case(carries="fhir", sent={"resource": sent, "notes": [note.to_dict()]}, received={"resource": received},
+                verdict=compare_resources(sent, received, "sv").to_dict(), language="sv")
+    redacted, mapping = redact_case(case, seed=18)
+    texts = [tf.text for r in (redacted.sent["resource"], redacted.received["resource"]) for tf in extract_texts(r)]
+    assert any("Ingen fraktur. Waran 2,5 mg." in t for t in texts)
+    for text in (*texts, case_json(redacted)):
+        for gone in ("Märta", "Åström", "19121212-1212", "M\\u228?rta"):
+            assert gone not in text, (gone, text[:200])
+    assert mapping.findings_kept and "negation-dropped" in redacted.kinds
+
+
 def test_fhir_attachment_that_is_not_text_is_reported() -> None:
     case = fhir_case("Ingen fraktur.", "Fraktur.")
     for resource in (case.sent["resource"], case.received["resource"]):
@@ -440,3 +489,51 @@ def test_redacted_case_facts_follow_their_words(note: Note, data: st.DataObject)
     assert all(new_note.text[f.start:f.end] == f.text for f in new_note.facts)
     for fact in note.facts_of("id"):
         assert fact.text not in case_json(redacted)
+
+
+@settings(max_examples=100)
+@given(notes("sv", header=True) | notes("en", header=True) | notes("sv", header=True, hostile=True),
+       st.sampled_from(sorted(MUTANTS)), st.integers(0, 9))
+def test_every_kind_of_loss_survives_redaction(note: Note, mutant: str, seed: int) -> None:
+    """Whatever a lossy (or benign) system did to a note, the redacted case shows the same kinds of finding and
+    holds neither the personnummer nor the names of the original."""
+    received = MUTANTS[mutant](note.text, note.language, random.Random(seed))
+    assume(received is not None)
+    assert received is not None
+    case = Case(carries="text", sent={"text": note.text, "language": note.language, "note": note.to_dict()},
+                received={"text": received}, verdict=compare(note, received).to_dict(), language=note.language)
+    redacted, mapping = redact_case(case, seed=seed)
+    assert mapping.findings_kept, (mutant, mapping.kinds_before, mapping.kinds_after)
+    body = case_json(redacted)
+    for fact in note.facts_of("id"):
+        assert fact.text not in body
+    header = re.match(r"(?:Pat|Patient): (\S+) (\S+),", note.text)
+    if header is not None:
+        for name in header.groups():
+            for part in name.split("-"):
+                if not load_lexicon("sv").lookup(part):  # "Inga" of "Inga-Lill" is a negation cue and stays
+                    assert not word_in(part, body) or part.casefold() in mapping._used.get("name", set())
+
+
+@settings(max_examples=30)
+@given(fhir_documents("sv", notes=lambda lang: notes(lang, header=True, max_size=600)), st.data())
+def test_fhir_documents_redact_to_valid_resources(doc: FhirDocument, data: st.DataObject) -> None:
+    from journal_fuzz.fhir import compare_resources
+    from journal_fuzz.fhir.build import validate
+    from journal_fuzz.fhir.extract import extract_texts
+
+    received = copy.deepcopy(doc.resource)
+    received["id"] = "server-assigned"
+    case = Case(carries="fhir", sent={"resource": doc.resource, "wire": doc.wire, "version": doc.version,
+                                      "kind": doc.kind, "notes": [n.to_dict() for n in doc.notes]},
+                received={"resource": received},
+                verdict=compare_resources(doc.resource, received, "sv").to_dict(), language="sv")
+    redacted, mapping = redact_case(case, seed=data.draw(st.integers(0, 99)))
+    validate(redacted.sent["resource"], doc.version)  # still valid FHIR, hashes included
+    assert mapping.findings_kept and redacted.kinds == case.kinds == []
+    readable = "\n".join([case_json(redacted), *(tf.text for tf in extract_texts(redacted.sent["resource"]))])
+    for note in doc.notes:
+        for fact in note.facts_of("id"):
+            assert fact.text not in readable
+    assert not word_in("Tolvansson", readable) or "tolvansson" in mapping._used.get("name", set())
+    assert mapping.unredacted == []

@@ -15,9 +15,20 @@ identifier and keep every clinical word, so the redacted case still shows the sa
   ``@example.com`` addresses, **street names**, **postcodes** and **towns** become synthetic ones, and **dates**
   are all moved by one random number of days, so the intervals between them survive.
 
+Detection reads text the way the oracle does (character references decoded, soft hyphens and zero-width characters
+dropped, NFC) and RTF with its ``\\u228?`` escapes read, so a name is found however it is written.
+
 One :class:`Pseudonyms` carries the choices over every text of a case, so the sent and the received text get the
-same replacements and the oracle sees the same difference after redaction as before. :func:`redact_case` checks
-exactly that by running the oracle again.
+same replacements and the oracle sees the same difference after redaction as before. An original met once is
+also found where its context was lost (a cue dropped in the received text), where it was damaged (mojibake,
+characters dropped, a digit changed, one letter off) and where the text stops inside it; its pseudonym is damaged
+the same way, so the finding survives. :func:`redact_case` checks that by running the oracle again.
+
+Limits: names are found by cues, a first-name list and family-name endings, so a bare unusual name in free text
+("Vik", "Lo") is found only if the same case also names it after a cue; personnummer need a valid date and check
+digit (one without is left as written, unless it is a near miss of a valid one elsewhere in the case); dates need
+a year, except with a full month name; postcode and town only together ("411 19 Göteborg"); attachments that are
+not text (PDF) are left as they are and listed in :attr:`Pseudonyms.unredacted`.
 """
 
 from __future__ import annotations
@@ -67,10 +78,10 @@ piece of it ("BjÃ" of a garbled "BjÃ¶rn")."""
 # Word lists
 # ---------------------------------------------------------------------------------------------------------
 # Common Swedish and English first names. Left out on purpose: names that are also everyday or clinical words
-# (Per, Bo, Hans, Max, Mark, Will, May, Grace, Rose, Iris, Klara, Liv, Stig, Sten, Ester, Jordan, Pat, Frank ...);
+# (Per, Bo, Hans, Max, Mark, Will, May, Grace, Rose, Iris, Klara, Liv, Stig, Sten, Ester, Linda, Axel, Pat ...);
 # those are still found after a cue ("son Per", "Dr Frank").
 _FIRST = frozenset(n.casefold() for n in """
-Anna Eva Maria Karin Kristina Lena Sara Kerstin Emma Ingrid Marie Malin Jenny Hanna Hannah Linda Annika Susanne
+Anna Eva Maria Karin Kristina Lena Sara Kerstin Emma Ingrid Marie Malin Jenny Hanna Hannah Annika Susanne
 Elin Monica Birgitta Sofia Johanna Carina Elisabeth Julia Ulla Katarina Linnea Linnéa Emelie Ida Helena Camilla
 Åsa Anneli Cecilia Sandra Gunilla Ann Maja Ebba Alice Elsa Agnes Astrid Wilma Signe Margareta Inger Britt
 Marianne Lisa Anette Ylva Märta Birgit Gunnel Ingegerd Ewa Frida Tove Moa Nora Matilda Tilda Ella Ellen Alva
@@ -78,7 +89,7 @@ Lovisa Josefin Therese Jessica Louise Ulrika Pernilla Madeleine Charlotte Viktor
 Lars Mikael Michael Anders Johan Erik Karl Carl Peter Jan Thomas Tomas Daniel Fredrik Bengt Mats Stefan
 Andreas Magnus Mattias Jonas Niklas Björn Marcus Markus Oskar Oscar Gustav Sven Nils Olof Lennart Gunnar Leif
 Kjell Ulf Göran Henrik Christer Tommy Patrik Robert Joakim Martin Roger Håkan Sture Örjan Rolf Bertil Ingvar
-Arne Åke Tolvan Viktor Emil Hugo Axel Elias Lucas William Alexander Oliver Filip Jakob Sebastian Simon Anton
+Arne Åke Tolvan Viktor Emil Hugo Elias Lucas William Alexander Oliver Filip Jakob Sebastian Simon Anton
 Linus Rasmus Jörgen Torbjörn Kenneth Claes Gösta Rune Sören Tore Evert Folke Kent Lasse Janne Pelle Kalle
 John James David Mary Jennifer Elizabeth Susan Sarah Karen Nancy Margaret Ashley Emily Michelle Charles
 Christopher Matthew Anthony Steven Paul Andrew Joshua Kevin Brian George Edward Jason Jeffrey Ryan Jacob Gary
@@ -101,7 +112,7 @@ parkinson wilson sjögren addison hodgkin crohn alzheimer bechterew cushing grav
 guillain barré tourette asperger huntington kaposi dupuytren colles baker bell horton horner lyme bartholin
 trendelenburg lachman babinski romberg lasègue murphy mcburney glasgow apgar willebrand ehlers danlos marfan turner
 klinefelter cheyne stokes wernicke korsakoff broca alport fallot osgood schlatter perthes scheuermann bankart
-hill sachs weber galeazzi monteggia smith barton bennett lisfranc achilles wolff creutzfeldt jakob stevens johnson
+hill sachs weber galeazzi monteggia barton bennett lisfranc achilles wolff creutzfeldt stevens robertson
 down sudeck quincke
 """.split())
 # Capitalised words that are not names even in a name's place ("Dr" then "Han" is the next sentence).
@@ -331,8 +342,6 @@ def _phone_hit(m: re.Match[str]) -> _Hit | None:
             return None
         if end < len(m.string) and (m.string[end].isalnum() or (m.string[end] in ".," and end + 1 < len(m.string)
                                                                  and m.string[end + 1].isdigit())):
-            continue
-        if not m["intl"] and not m["nsep"].strip() and len(area) > 3:
             continue
         return _Hit(m.start(), end, PHONE, surface, (national,))
     return None
@@ -666,9 +675,11 @@ class Pseudonyms:
     def summary(self) -> str:
         """One line for a terminal: what was replaced, never the originals or the date offset."""
         counts = self.counts()
-        plural = {PNR: PNR, EMAIL: "e-mail addresses", STREET: "street names", DATE: "dates (all moved alike)"}
-        parts = [f"{counts[k]} {k if counts[k] == 1 else plural.get(k, k + 's')}" for k in
-                 (PNR, NAME, PHONE, EMAIL, STREET, POSTCODE, TOWN, DATE) if counts.get(k)]
+        words = {PNR: ("personnummer", "personnummer"), NAME: ("name", "names"), PHONE: ("phone number",
+                 "phone numbers"), EMAIL: ("e-mail address", "e-mail addresses"), STREET: ("street name",
+                 "street names"), POSTCODE: ("postcode", "postcodes"), TOWN: ("town", "towns"),
+                 DATE: ("date moved", "dates moved alike")}
+        parts = [f"{counts[k]} {words[k][counts[k] != 1]}" for k in words if counts.get(k)]
         return "replaced " + (", ".join(parts) if parts else "nothing")
 
     def learn(self, *texts: str, language: str = "sv") -> None:
@@ -794,9 +805,9 @@ class Pseudonyms:
                     return cand
         k = 0
         while True:
-            born = _dt.date(2090, 1, 1) + _dt.timedelta(days=53 * k + 11)
+            born = _dt.date(2090, 1, 1) + _dt.timedelta(days=(53 * k + 11) % 3652)  # stays in the 2090s
             day = born.day + (60 if samordning else 0)
-            core = f"{born:%y%m}{day:02d}{980 + k % 20:03d}"
+            core = f"{born:%y%m}{day:02d}{980 + k // 69 % 20:03d}"
             cand = f"{born.year // 100}{core}{_luhn(core)}"
             if not self._reserved_any(PNR, cand[2:]):
                 return cand
@@ -984,10 +995,21 @@ def _normalised(text: str) -> str:
 _NUMBER_RUN = re.compile(r"(?<![\w+])\+?\d[\d \-+/]*\d(?![\w])")
 
 
-def _distance(a: str, b: str) -> int:
-    """Edit distance, for strings known to be close (difflib's opcodes, not a true minimum)."""
-    ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
+def _near(a: str, b: str, k: int) -> bool:
+    """Whether ``b`` is ``a`` with at most ``k`` characters changed in place, or one stretch of up to ``k``
+    characters dropped or added (the damage a system does to one identifier), and not ``a`` itself."""
+    if a == b or abs(len(a) - len(b)) > k:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= k
+    shorter = min(len(a), len(b))
+    p = 0
+    while p < shorter and a[p] == b[p]:
+        p += 1
+    q = 0
+    while q < shorter - p and a[-1 - q] == b[-1 - q]:
+        q += 1
+    return p + q >= max(len(a), len(b)) - k
 
 
 def _echo_change(original: str, changed: str, pseudonym: str) -> str:
@@ -1056,7 +1078,7 @@ def _known_hits(detector: _Detector, p: Pseudonyms, taken: Sequence[_Hit]) -> li
                 continue
             cand = m.group()
             for s, kind, rep in numbers:
-                if abs(len(s) - len(cand)) <= 2 and 0 < _distance(s, cand) <= 2:
+                if _near(s, cand, 2):
                     out.append(_Hit(m.start(), m.end(), kind, cand, ("known", _echo_change(s, cand, rep)),
                                     _KNOWN))
                     break
@@ -1068,7 +1090,7 @@ def _known_hits(detector: _Detector, p: Pseudonyms, taken: Sequence[_Hit]) -> li
                     or detector.prot.protects(m.start(), m.end(), cand):
                 continue
             for s, rep in names:
-                if abs(len(s) - len(cand)) <= 1 and _distance(s, cand) == 1:
+                if _near(s, cand, 1):
                     out.append(_Hit(m.start(), m.end(), NAME, cand, ("known", _echo_change(s, cand, rep)),
                                     _KNOWN))
                     break
@@ -1234,6 +1256,14 @@ class _Walker:
         edits = _edits(value, self.p, self.language, self.stage)
         return _apply(value, edits) if self.stage == APPLY else value
 
+    def rtf(self, body: str) -> str:
+        """RTF writes "Märta" as ``M\\u228?rta`` or ``M\\'e4rta``: read the escapes, write pseudonyms escaped."""
+        view, starts, ends = _rtf_view(body)
+        edits = _edits(view, self.p, self.language, self.stage)
+        if self.stage != APPLY:
+            return body
+        return _apply(body, [(starts[a], ends[b - 1], _rtf_escape(rep)) for a, b, rep in edits if b > a])
+
     def forced(self, value: str, kind: str) -> str:
         """A field that is a name, a town or a postcode by its place in a FHIR resource."""
         edits = _edits(value, self.p, self.language, self.stage, force=kind)
@@ -1324,7 +1354,7 @@ class _Walker:
             codec = "utf-8"
         # Bytes that are not valid in the charset (damage the case shows) go through untouched.
         body = raw.decode(codec, "surrogateescape")
-        new_body = self.text(body)
+        new_body = self.rtf(body) if media in ("text/rtf", "application/rtf") else self.text(body)
         if self.stage != APPLY or new_body == body:
             return out
         try:
@@ -1344,6 +1374,65 @@ class _Walker:
         if isinstance(obj.get("size"), int) and not isinstance(obj.get("size"), bool):
             out["size"] = len(new_raw)
         return out
+
+
+_RTF_ESCAPE = re.compile(r"\\u(-?\d{1,5}) ?|\\'([0-9a-fA-F]{2})")
+
+
+def _rtf_view(body: str) -> tuple[str, list[int], list[int]]:
+    """``body`` with RTF's character escapes read (``\\u228?``, ``\\'e4``), and for every character of the
+    result where it starts and ends in ``body``."""
+    cpg = re.search(r"\\ansicpg(\d+)", body)
+    try:
+        codepage = codecs.lookup(f"cp{cpg.group(1)}").name if cpg else "cp1252"
+    except LookupError:
+        codepage = "cp1252"
+    uc = re.search(r"\\uc(\d)", body)
+    skip = int(uc.group(1)) if uc else 1
+    view: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for m in _RTF_ESCAPE.finditer(body):
+        if m.start() < pos:
+            continue
+        for k in range(pos, m.start()):
+            view.append(body[k])
+            starts.append(k)
+            ends.append(k + 1)
+        end = m.end()
+        if m.group(1) is not None:
+            n = int(m.group(1))
+            ch = chr(n + 65536 if n < 0 else n) if -32768 <= n <= 65535 else "\ufffd"
+            for _ in range(skip):  # the fallback characters a reader without Unicode shows instead
+                fallback = re.match(r"\\'[0-9a-fA-F]{2}|[^\\{}]", body[end:])
+                if fallback is None:
+                    break
+                end += fallback.end()
+        else:
+            ch = bytes([int(m.group(2), 16)]).decode(codepage, "replace")
+        view.append(ch)
+        starts.append(m.start())
+        ends.append(end)
+        pos = end
+    for k in range(pos, len(body)):
+        view.append(body[k])
+        starts.append(k)
+        ends.append(k + 1)
+    return "".join(view), starts, ends
+
+
+def _rtf_escape(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in "\\{}":
+            out.append("\\" + ch)
+        elif ord(ch) > 127:
+            n = ord(ch)
+            out.append(f"\\u{n - 65536 if n > 32767 else n}?")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _case_language(case: Case) -> str:
