@@ -77,6 +77,10 @@ def test_incident_new_with_the_shipped_fixture_and_bad_input(tmp_path: Path) -> 
     made = cli("incident", "new", "--sent", str(FIXTURES / "radiology_sent.txt"), "--received",
                str(FIXTURES / "radiology_received.txt"), "-o", str(tmp_path), cwd=tmp_path)
     assert made.returncode == 1 and len(list(tmp_path.glob("*.json"))) == 1
+    case = next(tmp_path.glob("*.json"))
+    crashed = cli("replay", str(case), "--target", "python:json:loads", cwd=tmp_path)
+    assert crashed.returncode == 2 and "system error (crashed), not word loss" in crashed.stderr
+    assert len(crashed.stderr.strip().splitlines()) == 1 and "Traceback" not in crashed.stderr
     missing = cli("incident", "new", "--sent", str(tmp_path / "nope.txt"), "--received",
                   str(FIXTURES / "radiology_received.txt"), cwd=tmp_path)
     assert missing.returncode == 2 and "not found" in missing.stderr and "Traceback" not in missing.stderr

@@ -77,6 +77,12 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_KEPT if verdict.ok else EXIT_CHANGED
 
 
+def _system_error(exc: Any) -> int:
+    """A failing system under test: one line, its cause, and the error exit (never word loss, never a pass)."""
+    print(f"journal-fuzz: system error ({exc.cause}), not word loss: {exc}", file=sys.stderr)
+    return EXIT_ERROR
+
+
 def _adapter_config(args: argparse.Namespace) -> Any:
     from journal_fuzz.adapters.base import AdapterConfig
 
@@ -94,8 +100,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         with adapter:
             _received, verdict = replay(case, adapter, _uid())
     except SystemUnderTestError as exc:
-        print(f"journal-fuzz: system error ({exc.cause}), not word loss: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _system_error(exc)
     was = ", ".join(case.kinds) or "no findings"
     print(f"case {args.case} ({case.prop or case.source}, {case.language or 'auto'}; was: {was})")
     print(f"replayed against {redact(adapter.describe())}")
@@ -173,8 +178,7 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         with adapter:
             rows = explore(adapter, items)
     except SystemUnderTestError as exc:
-        print(f"journal-fuzz: system error ({exc.cause}), not word loss: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _system_error(exc)
     print(f"{len(rows)} variations of {args.case} against {adapter.describe()}:")
     print()
     print(table(rows))
@@ -217,8 +221,7 @@ def _cmd_redact(args: argparse.Namespace) -> int:
             with adapter:
                 _received, verdict = replay(redacted, adapter, _uid())
         except SystemUnderTestError as exc:
-            print(f"journal-fuzz: system error ({exc.cause}), not word loss: {exc}", file=sys.stderr)
-            return EXIT_ERROR
+            return _system_error(exc)
         reproduces = not verdict.ok and same_findings(redacted.kinds, verdict.kinds)
         print(f"against {adapter.describe()}: the redacted case " + (
             f"still reproduces ({', '.join(verdict.kinds)})" if reproduces else
