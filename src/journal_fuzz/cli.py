@@ -210,6 +210,9 @@ def _cmd_redact(args: argparse.Namespace) -> int:
     redacted.path = out
     print(f"redacted case written: {out}")
     print(f"replaced: {pseudonyms.summary()}")
+    for item in pseudonyms.unredacted:
+        # A PDF or other binary attachment could carry personal data this tool cannot read: say so, loudly.
+        print(f"NOT redacted (not text, check by hand before sharing): {item}")
     kept = pseudonyms.findings_kept
     print("the oracle finds the same kinds in the redacted case: " + (
         "yes" if kept else "NO: redaction changed what the case shows" if kept is False else "(no findings)")
