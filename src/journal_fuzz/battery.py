@@ -30,8 +30,8 @@ from journal_fuzz.notes import Note
 from journal_fuzz.oracle import Verdict, compare
 from journal_fuzz.strategies.fhir import FhirDocument
 
-__all__ = ["EVIDENCE", "PROPERTIES", "Loss", "Outcome", "Property", "RunConfig", "evidence", "properties_for", "run",
-           "send_one"]
+__all__ = ["EVIDENCE", "PROPERTIES", "Loss", "Outcome", "Property", "RunConfig", "evidence", "new_uid",
+           "properties_for", "run", "send_one"]
 
 LANGUAGES = ("sv", "en")
 
@@ -166,7 +166,7 @@ class _LossFound(AssertionError):
 _COUNTER = itertools.count()
 
 
-def _uid() -> str:
+def new_uid() -> str:
     # Unique per payload: a system that deduplicates must not see a replay as a repeat. At most 20 characters,
     # the HL7 v2.5.1 limit for a message control id.
     return f"jf{uuid.uuid4().hex[:14]}{next(_COUNTER) % 4096:03x}"
@@ -174,7 +174,7 @@ def _uid() -> str:
 
 def send_one(adapter: Adapter, item: Note | FhirDocument, version: str = "R4B") -> tuple[Sent, Verdict]:
     """Send one note or document through ``adapter`` and judge what came back."""
-    uid = _uid()
+    uid = new_uid()
     if isinstance(item, Note):
         received_text = adapter.roundtrip_text(item.text, uid=uid)
         return Sent(item, item.text, received_text, uid), compare(item, received_text)

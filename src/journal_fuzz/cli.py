@@ -91,14 +91,14 @@ def _adapter_config(args: argparse.Namespace) -> Any:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for, redact
-    from journal_fuzz.battery import _uid
+    from journal_fuzz.battery import new_uid
     from journal_fuzz.report.cases import load_case, replay
 
     case = load_case(args.case)
     adapter = adapter_for(args.target, _adapter_config(args))
     try:
         with adapter:
-            _received, verdict = replay(case, adapter, _uid())
+            _received, verdict = replay(case, adapter, new_uid())
     except SystemUnderTestError as exc:
         return _system_error(exc)
     was = ", ".join(case.kinds) or "no findings"
@@ -199,7 +199,7 @@ def _cmd_export_test(args: argparse.Namespace) -> int:
 
 def _cmd_redact(args: argparse.Namespace) -> int:
     from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for
-    from journal_fuzz.battery import _uid
+    from journal_fuzz.battery import new_uid
     from journal_fuzz.redact import redact_case, same_findings
     from journal_fuzz.report.cases import load_case, replay
 
@@ -222,7 +222,7 @@ def _cmd_redact(args: argparse.Namespace) -> int:
         adapter = adapter_for(args.target, _adapter_config(args))
         try:
             with adapter:
-                _received, verdict = replay(redacted, adapter, _uid())
+                _received, verdict = replay(redacted, adapter, new_uid())
         except SystemUnderTestError as exc:
             return _system_error(exc)
         reproduces = not verdict.ok and same_findings(redacted.kinds, verdict.kinds)

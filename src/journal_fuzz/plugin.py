@@ -211,11 +211,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash.get(_KEY, None)
     if settings is None or settings.adapter is None:
         return []
+    from journal_fuzz.adapters.base import redact
+
     if settings.derandomize:
         mode = f"derandomised (seed {settings.seed} unused)"
     elif settings.db:
         mode = (f"seed {settings.seed} (not applied: failures replay from the example database "
-                f"{_redact_url(settings.db)})")
+                f"{redact(settings.db)})")
     else:
         mode = f"seed {settings.seed}"
     return [f"journal_fuzz: target {settings.adapter.describe()}; {mode}; "
@@ -306,6 +308,8 @@ class BatteryItem(pytest.Item):
             raise WordLossFailure(self._report_loss(outcome, adapter))
 
     def _record(self, outcome: Outcome, adapter: Adapter, case: str | None = None) -> None:
+        from journal_fuzz.report.cases import system_software
+
         summary = {
             "item": outcome.item_name, "property": self.prop.name, "language": self.language,
             "status": outcome.status, "sent": outcome.sent, "first_loss_at": outcome.first_loss_at,
@@ -313,13 +317,14 @@ class BatteryItem(pytest.Item):
             "kinds": outcome.loss.verdict.kinds if outcome.loss else [], "case": case,
             "nondeterministic": bool(outcome.loss and outcome.loss.nondeterministic),
             "error": str(outcome.error) if outcome.error else None, "exercised": dict(outcome.exercised),
-            "system": _software(adapter),
+            "system": system_software(adapter),
         }
         props: list[tuple[str, object]] = [p for p in self.user_properties if p[0] != "journal_fuzz_outcome"]
         props.append(("journal_fuzz_outcome", json.dumps(summary, ensure_ascii=False)))
         self.user_properties[:] = props
 
     def _report_loss(self, outcome: Outcome, adapter: Adapter) -> str:
+        from journal_fuzz.adapters.base import redact
         from journal_fuzz.report.cases import Case, versions
         from journal_fuzz.report.text import failure_message
 
@@ -345,7 +350,7 @@ class BatteryItem(pytest.Item):
                     nondeterministic=loss.nondeterministic, reruns=loss.reruns, versions=versions(adapter))
         path = case.save(settings.cases)
         shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
-        replay = f"journal-fuzz replay {shlex.quote(shown)} --target {shlex.quote(_safe_spec(settings.target))}"
+        replay = f"journal-fuzz replay {shlex.quote(shown)} --target {shlex.quote(redact(settings.target))}"
         self.user_properties.append(("finding_kinds", ",".join(loss.verdict.kinds)))
         self.user_properties.append(("case", str(path)))
         self._record(outcome, adapter, str(path))
@@ -379,11 +384,6 @@ def _side_by_side(sent: str, received: str, findings: list[dict[str, Any]], lang
             '<table class="jf-sbs"><tr><th>sent</th><th>received</th></tr>'
             f"<tr><td>{left}</td><td>{right}</td></tr></table>")
 
-
-def _redact_url(url: str) -> str:
-    from journal_fuzz.adapters.base import redact
-
-    return redact(url)
 
 
 class _Progress:
@@ -446,11 +446,6 @@ def journal_fuzz_adapter(pytestconfig: pytest.Config) -> Adapter:
     return started_adapter(pytestconfig)
 
 
-def _safe_spec(spec: str) -> str:
-    from journal_fuzz.adapters.base import redact
-
-    return redact(spec)
-
 
 def _texts_at(sent: dict[str, Any], received: dict[str, Any], path: str | None) -> tuple[str, str]:
     """The sent and received text of the field a FHIR finding points at."""
@@ -498,12 +493,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.when = "setup"
 
 
-def _software(adapter: Adapter) -> dict[str, str]:
-    try:
-        return dict(adapter.software())
-    except Exception:  # what a system says of itself is a courtesy, never a reason to fail a run
-        return {}
-
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     config = getattr(report, "config", None) or _CONFIG.get("config")
@@ -528,6 +517,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def summary(settings: Settings) -> dict[str, Any]:
     """The run as evidence: what was tried, per property and language, and what was found."""
     from journal_fuzz import __version__
+    from journal_fuzz.adapters.base import redact
     from journal_fuzz.battery import EVIDENCE
 
     items = [settings.outcomes[k] for k in sorted(settings.outcomes)]
@@ -538,7 +528,7 @@ def summary(settings: Settings) -> dict[str, Any]:
     fhir = any(i["property"].startswith("fhir-") for i in items)
     wanted = [key for key in EVIDENCE if key != "resources" or fhir]
     return {
-        "target": _safe_spec(settings.target),
+        "target": redact(settings.target),
         "seed": settings.seed, "profile": settings.profile, "examples": settings.examples,
         "concurrency": settings.concurrency, "languages": settings.languages,
         "journal_fuzz": __version__, "system": systems[0] if systems else {},

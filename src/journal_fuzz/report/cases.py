@@ -20,7 +20,7 @@ from journal_fuzz.adapters.base import FHIR, TEXT, Adapter, redact
 from journal_fuzz.notes import Note
 from journal_fuzz.oracle import Verdict, compare
 
-__all__ = ["CASE_FORMAT", "Case", "CaseError", "load_case", "replay", "versions"]
+__all__ = ["CASE_FORMAT", "Case", "CaseError", "load_case", "replay", "system_software", "versions"]
 
 CASE_FORMAT = "journal_fuzz.case/1"
 
@@ -36,14 +36,17 @@ def versions(adapter: Adapter | None = None) -> dict[str, Any]:
 
     out: dict[str, Any] = {"journal_fuzz": __version__, "hypothesis": hypothesis.__version__,
                            "python": platform.python_version()}
-    if adapter is not None:
-        try:
-            software = adapter.software()
-        except Exception:  # what a system says of itself is a courtesy, never a reason to lose a case
-            software = {}
-        if software:
-            out["system"] = software
+    if adapter is not None and (software := system_software(adapter)):
+        out["system"] = software
     return out
+
+
+def system_software(adapter: Adapter) -> dict[str, str]:
+    """What the system says it is, or nothing: a courtesy, never a reason to lose a case or fail a run."""
+    try:
+        return dict(adapter.software())
+    except Exception:
+        return {}
 
 
 @dataclass
