@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import journal_fuzz as jf
@@ -32,6 +32,8 @@ def test_benign_changes_pass(mutant: Mutant, language: str) -> None:
 def test_lossy_mutants_are_caught_with_the_right_kind(mutant: Mutant, language: str) -> None:
     applied = 0
 
+    # Derandomised: "the mutant found something to act on" must not depend on the day's random draw.
+    @settings(derandomize=True)
     @given(note_text(language), st.integers(0, 2**16))
     def prop(text: str, seed: int) -> None:
         nonlocal applied
