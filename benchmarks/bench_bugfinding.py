@@ -41,9 +41,9 @@ from hypothesis import strategies as st
 
 import journal_fuzz as jf
 from journal_fuzz.adapters.base import TEXT, SystemUnderTestError
+from journal_fuzz.adapters.python import FunctionAdapter
 from journal_fuzz.battery import PROPERTIES, RunConfig, run
 from journal_fuzz.mutants import LOSSY, Mutant
-from journal_fuzz.selftest import FunctionAdapter
 
 LANGUAGES = ("sv", "en")
 

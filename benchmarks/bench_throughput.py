@@ -38,9 +38,9 @@ from hypothesis import strategies as st
 import journal_fuzz as jf
 from journal_fuzz import strategies as jst
 from journal_fuzz.adapters.base import FHIR, TEXT, Adapter, AdapterConfig
+from journal_fuzz.adapters.python import FunctionAdapter
 from journal_fuzz.battery import PROPERTIES, Property, RunConfig, run
 from journal_fuzz.fhir import from_wire, to_wire
-from journal_fuzz.selftest import FunctionAdapter
 from journal_fuzz.strategies.fhir import FhirDocument
 
 LANGUAGES = ("sv", "en")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import journal_fuzz as jf
-from journal_fuzz.adapters import AdapterConfig, AdapterError, SystemUnderTestError, adapter_for, redact
+from journal_fuzz.adapters import AdapterConfig, AdapterError, SystemUnderTestError, adapter_for, redact_credentials
 from journal_fuzz.battery import PROPERTIES, RunConfig, run
 
 PEERS = Path(__file__).with_name("peers.py")
@@ -109,6 +109,6 @@ def test_python_adapters_and_spec_errors() -> None:
 
 
 def test_redact_removes_credentials() -> None:
-    assert redact("fhir+https://user:s3cret@host/fhir") == "fhir+https://***@host/fhir"
-    assert "tok123" not in redact("fhir+https://host/fhir?token=tok123&auth_env=FHIR_TOKEN")
-    assert "FHIR_TOKEN" in redact("fhir+https://host/fhir?auth_env=FHIR_TOKEN")
+    assert redact_credentials("fhir+https://user:s3cret@host/fhir") == "fhir+https://***@host/fhir"
+    assert "tok123" not in redact_credentials("fhir+https://host/fhir?token=tok123&auth_env=FHIR_TOKEN")
+    assert "FHIR_TOKEN" in redact_credentials("fhir+https://host/fhir?auth_env=FHIR_TOKEN")

@@ -16,6 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from journal_fuzz import compare, load_lexicon
+from journal_fuzz.cases import Case, load_case
 from journal_fuzz.incident import new_incident
 from journal_fuzz.mutants import MUTANTS
 from journal_fuzz.notes import Note
@@ -28,9 +29,8 @@ from journal_fuzz.redact import (
     redact_text,
     same_findings,
 )
-from journal_fuzz.report.cases import Case, load_case
 from journal_fuzz.strategies import FhirDocument, fhir_documents, notes
-from journal_fuzz.strategies.vocab import PERSONNUMMER
+from journal_fuzz.synthetic import TEST_PERSONNUMMER as PERSONNUMMER
 from journal_fuzz.text import tokenize
 
 # -- realistic synthetic notes (every person, number and address below is invented) -------------------------

@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 import browser
 import journal_fuzz as jf
 from fhir_helpers import sv
-from journal_fuzz.report.cases import Case
+from journal_fuzz.cases import Case, load_cases
 from journal_fuzz.report.html import (
     ADDED_BACKGROUND,
     ADDED_COLOR,
@@ -31,7 +31,6 @@ from journal_fuzz.report.html import (
     LOST_COLOR,
     NOTE_BACKGROUND,
     case_heading,
-    load_cases,
     mark_diff,
     render_report,
     write_report,

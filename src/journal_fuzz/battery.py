@@ -8,10 +8,8 @@ The pytest plugin and ``journal-fuzz selftest`` both drive this module; it knows
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,15 +23,15 @@ from hypothesis.database import ExampleDatabase
 from hypothesis.errors import FlakyFailure
 
 from journal_fuzz import strategies as jst
-from journal_fuzz.adapters.base import FHIR, TEXT, Adapter, SystemUnderTestError, UnsupportedError
+from journal_fuzz.adapters.base import Adapter, SystemUnderTestError, UnsupportedError
+from journal_fuzz.constants import CAPS, FHIR, TEXT, Carrier, Status
+from journal_fuzz.exchange import Exchange, payload_of, send
 from journal_fuzz.notes import Note
-from journal_fuzz.oracle import Verdict, compare
+from journal_fuzz.oracle import Verdict
 from journal_fuzz.strategies.fhir import FhirDocument
 
-__all__ = ["EVIDENCE", "PROPERTIES", "Loss", "Outcome", "Property", "RunConfig", "evidence", "new_uid",
-           "properties_for", "run", "send_one"]
-
-LANGUAGES = ("sv", "en")
+__all__ = ["EVIDENCE", "PROPERTIES", "Loss", "Outcome", "Property", "RunConfig", "evidence", "properties_for",
+           "run"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ class Property:
     """One acceptance property: what it sends, and which adapters can carry it."""
 
     name: str
-    carries: str
+    carries: Carrier
     description: str
     strategy: Callable[[str, str], st.SearchStrategy[Any]]
     """(language, FHIR version) -> strategy of Note (text) or FhirDocument (FHIR)."""
@@ -115,33 +113,24 @@ class RunConfig:
 
 
 @dataclass
-class Sent:
-    """One payload as it went out and came back."""
-
-    item: Note | FhirDocument
-    sent: Any
-    """The text, or the FHIR resource dict actually sent (with its unique identifier)."""
-    received: Any
-    uid: str
-
-
-@dataclass
 class Loss:
     """The minimal failing case Hypothesis found, and what re-sending it alone showed."""
 
-    exchange: Sent
-    verdict: Verdict
+    exchange: Exchange
     nondeterministic: bool = False
     reruns: list[Any] = field(default_factory=list)
     """What came back when the case was sent again on its own."""
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.exchange.verdict
 
 
 @dataclass
 class Outcome:
     prop: Property
     language: str
-    status: str
-    """passed, lost, system-error or unsupported."""
+    status: Status
     sent: int = 0
     first_loss_at: int | None = None
     """How many payloads were sent before the first loss (examples until caught)."""
@@ -163,37 +152,13 @@ class _LossFound(AssertionError):
         self.loss = loss
 
 
-_COUNTER = itertools.count()
-
-
-def new_uid() -> str:
-    # Unique per payload: a system that deduplicates must not see a replay as a repeat. At most 20 characters,
-    # the HL7 v2.5.1 limit for a message control id.
-    return f"jf{uuid.uuid4().hex[:14]}{next(_COUNTER) % 4096:03x}"
-
-
-def send_one(adapter: Adapter, item: Note | FhirDocument, version: str = "R4B") -> tuple[Sent, Verdict]:
-    """Send one note or document through ``adapter`` and judge what came back."""
-    uid = new_uid()
-    if isinstance(item, Note):
-        received_text = adapter.roundtrip_text(item.text, uid=uid)
-        return Sent(item, item.text, received_text, uid), compare(item, received_text)
-    from journal_fuzz.fhir import build_resource, compare_resources
-
-    built = build_resource(item.kind, [e.note for e in item.embeds], version=item.version,
-                           content_type=item.content_type, style=item.style, uid=uid)
-    received = adapter.roundtrip_fhir(built.resource, wire=item.wire, uid=uid)
-    language = item.embeds[0].note.language if item.embeds else "auto"
-    return Sent(item, built.resource, received, uid), compare_resources(built.resource, received, language)
-
-
 def _size(item: Note | FhirDocument) -> int:
     return len(item.text) if isinstance(item, Note) else sum(len(e.note.text) for e in item.embeds)
 
 
 EVIDENCE = ("notes", "resources", "negation cues (pre)", "negation cues (post)", "negation cues (pseudo)",
             "termination words", "hedges", "sides", "doses", "doses with a decimal comma", "µ units",
-            "comparison signs", "dates", "personnummer", *(f"notes past {c} characters" for c in jst.CAPS))
+            "comparison signs", "dates", "personnummer", *(f"notes past {c} characters" for c in CAPS))
 """What an acceptance sign-off counts, in this order; a count of zero is reported as such."""
 
 
@@ -231,7 +196,7 @@ def evidence(item: Note | FhirDocument) -> Counter[str]:
                 out["personnummer"] += 1
         if "decimal-comma" in note.features and "dose" in note.features:
             out["doses with a decimal comma"] += 1
-        for cap in jst.CAPS:
+        for cap in CAPS:
             if len(note.text) > cap:
                 out[f"notes past {cap} characters"] += 1
     return out
@@ -239,7 +204,7 @@ def evidence(item: Note | FhirDocument) -> Counter[str]:
 
 def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> Outcome:
     """Run one property in one language against a started adapter."""
-    outcome = Outcome(prop, language, "passed")
+    outcome = Outcome(prop, language, Status.PASSED)
     lock = threading.Lock()
     state: dict[str, Any] = {"error": None, "findings": 0}
     started = time.monotonic()
@@ -252,7 +217,7 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
             # The system already failed: fail at once, so shrinking costs nothing and sends nothing.
             raise state["error"]
         try:
-            results = list(pool.map(lambda it: send_one(adapter, it, config.fhir_version), batch))
+            results = list(pool.map(lambda it: send(adapter, payload_of(it)), batch))
         except SystemUnderTestError as exc:
             state["error"] = exc
             raise
@@ -261,13 +226,13 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
             for item in batch:
                 outcome.exercised.update(evidence(item))
                 outcome.longest = max(outcome.longest, _size(item))
-        for exchange, verdict in results:
-            if not verdict.ok:
+        for exchange in results:
+            if not exchange.ok:
                 with lock:
                     state["findings"] += 1
                     if outcome.first_loss_at is None:
                         outcome.first_loss_at = outcome.sent
-                raise _LossFound(Loss(exchange, verdict))
+                raise _LossFound(Loss(exchange))
         if config.on_progress is not None:
             config.on_progress(outcome.sent, state["findings"])
 
@@ -288,24 +253,24 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
     try:
         test()
     except _LossFound as exc:
-        outcome.status = "lost"
-        outcome.loss = _confirm(adapter, exc.loss, config.fhir_version)
+        outcome.status = Status.LOST
+        outcome.loss = _confirm(adapter, exc.loss)
     except FlakyFailure as exc:
         found = _first_loss(exc)
         if found is not None:
-            outcome.status = "lost"
+            outcome.status = Status.LOST
             found.nondeterministic = True
             outcome.loss = found
         elif state["error"] is not None:
-            outcome.status = "system-error"
+            outcome.status = Status.SYSTEM_ERROR
             outcome.error = state["error"]
         else:
             raise
     except UnsupportedError as exc:
-        outcome.status = "unsupported"
+        outcome.status = Status.UNSUPPORTED
         outcome.error = exc
     except SystemUnderTestError as exc:
-        outcome.status = "system-error"
+        outcome.status = Status.SYSTEM_ERROR
         outcome.error = exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -323,15 +288,15 @@ def _first_loss(exc: BaseException) -> Loss | None:
     return None
 
 
-def _confirm(adapter: Adapter, loss: Loss, version: str, tries: int = 2) -> Loss:
+def _confirm(adapter: Adapter, loss: Loss, tries: int = 2) -> Loss:
     """Send the minimal case again on its own: a loss that does not come back is nondeterministic."""
     for _ in range(tries):
         try:
-            exchange, verdict = send_one(adapter, loss.exchange.item, version)
+            exchange = send(adapter, loss.exchange.payload)
         except SystemUnderTestError as exc:
             loss.reruns.append({"error": str(exc)})
             continue
         loss.reruns.append(exchange.received)
-        if verdict.ok:
+        if exchange.ok:
             loss.nondeterministic = True
     return loss

@@ -15,46 +15,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from journal_fuzz.lexicon import LANGUAGES, LexiconError, load_lexicon
+from journal_fuzz.constants import LANGUAGES, TEXT
+from journal_fuzz.inputs import InputError, read_text
+from journal_fuzz.lexicon import LexiconError, load_lexicon
 from journal_fuzz.oracle import compare, detect_language
 from journal_fuzz.text import Policy
 
-__all__ = ["InputError", "main", "read_text"]
+__all__ = ["build_parser", "main"]
 
 EXIT_KEPT = 0
 EXIT_CHANGED = 1
 EXIT_ERROR = 2
 
 
-class InputError(Exception):
-    """Input the tool cannot use; the message is the one line the user sees."""
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_ERROR, f"journal-fuzz: {message} (see journal-fuzz --help)\n")
-
-
-def read_text(path: str, what: str = "file") -> str:
-    """Read a UTF-8 text file or raise :class:`InputError` saying plainly why not."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{what} not found: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"{what} is a directory, not a file: {path}") from None
-    except PermissionError:
-        raise InputError(f"{what} is not readable (permission denied): {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    if b"\x00" in data:
-        raise InputError(f"{what} {path} is binary (it contains NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{what} {path} is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset "
-                         f"{exc.start} cannot be decoded (convert it to UTF-8 first)") from None
 
 
 def _language(value: str) -> str:
@@ -90,20 +66,22 @@ def _adapter_config(args: argparse.Namespace) -> Any:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for, redact
-    from journal_fuzz.battery import new_uid
-    from journal_fuzz.report.cases import load_case, replay
+    from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for, redact_credentials
+    from journal_fuzz.cases import load_case
+    from journal_fuzz.exchange import check_carries, send
 
     case = load_case(args.case)
     adapter = adapter_for(args.target, _adapter_config(args))
+    payload = case.payload()
+    check_carries(adapter, payload)
     try:
         with adapter:
-            _received, verdict = replay(case, adapter, new_uid())
+            verdict = send(adapter, payload).verdict
     except SystemUnderTestError as exc:
         return _system_error(exc)
     was = ", ".join(case.kinds) or "no findings"
     print(f"case {args.case} ({case.prop or case.source}, {case.language or 'auto'}; was: {was})")
-    print(f"replayed against {redact(adapter.describe())}")
+    print(f"replayed against {redact_credentials(adapter.describe())}")
     if verdict.ok:
         print("FIXED: every clinical word came back unchanged" if case.kinds else "kept: every clinical word came "
               "back unchanged")
@@ -119,7 +97,7 @@ def _cmd_selftest(args: argparse.Namespace) -> int:
     from journal_fuzz.selftest import format_row, selftest
 
     inner = adapter_for(args.target, _adapter_config(args)) if args.target else None
-    if inner is not None and "text" not in inner.carries:
+    if inner is not None and TEXT not in inner.carries:
         raise InputError(f"selftest --target needs a text target (python:, cmd:, dir:, hl7+mllp://); "
                          f"{inner.describe()} carries FHIR")
     languages = [x for x in args.lang.split(",") if x]
@@ -163,12 +141,12 @@ def _cmd_incident_new(args: argparse.Namespace) -> int:
 
 def _cmd_explore(args: argparse.Namespace) -> int:
     from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for
+    from journal_fuzz.cases import load_case
     from journal_fuzz.explore import explore, table, variations
     from journal_fuzz.oracle import compare
-    from journal_fuzz.report.cases import load_case
 
     case = load_case(args.case)
-    if case.carries != "text":
+    if case.carries != TEXT:
         raise InputError("explore works on text cases (a FHIR case: replay it, or export a test)")
     note = case.sent_note()
     verdict = compare(note, case.received.get("text", ""), note.language)
@@ -190,8 +168,8 @@ def _cmd_explore(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_test(args: argparse.Namespace) -> int:
+    from journal_fuzz.cases import load_case
     from journal_fuzz.incident import export_test
-    from journal_fuzz.report.cases import load_case
 
     sys.stdout.write(export_test(load_case(args.case)))
     return EXIT_KEPT
@@ -199,9 +177,9 @@ def _cmd_export_test(args: argparse.Namespace) -> int:
 
 def _cmd_redact(args: argparse.Namespace) -> int:
     from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for
-    from journal_fuzz.battery import new_uid
+    from journal_fuzz.cases import load_case
+    from journal_fuzz.exchange import check_carries, send
     from journal_fuzz.redact import redact_case, same_findings
-    from journal_fuzz.report.cases import load_case, replay
 
     original = load_case(args.case)
     redacted, pseudonyms = redact_case(original)
@@ -220,9 +198,11 @@ def _cmd_redact(args: argparse.Namespace) -> int:
     code = EXIT_KEPT if kept is not False else EXIT_CHANGED
     if args.target:
         adapter = adapter_for(args.target, _adapter_config(args))
+        payload = redacted.payload()
+        check_carries(adapter, payload)
         try:
             with adapter:
-                _received, verdict = replay(redacted, adapter, new_uid())
+                verdict = send(adapter, payload).verdict
         except SystemUnderTestError as exc:
             return _system_error(exc)
         reproduces = not verdict.ok and same_findings(redacted.kinds, verdict.kinds)
@@ -235,7 +215,8 @@ def _cmd_redact(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from journal_fuzz.report.html import load_cases, load_summary, write_report
+    from journal_fuzz.cases import load_cases, load_summary
+    from journal_fuzz.report.html import write_report
 
     directory = Path(args.cases)
     if not directory.is_dir():

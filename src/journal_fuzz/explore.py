@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 
 from journal_fuzz.adapters.base import Adapter, SystemUnderTestError
+from journal_fuzz.constants import CAPS, FHIR, TEXT
+from journal_fuzz.exchange import FhirPayload, Payload, TextPayload, send
 from journal_fuzz.lexicon import NEG_POST, NEG_PRE, load_lexicon
 from journal_fuzz.notes import Note
-from journal_fuzz.oracle import Verdict, compare
-from journal_fuzz.report.text import sentence_at
-from journal_fuzz.strategies.notes import CAPS
+from journal_fuzz.oracle import Verdict
 from journal_fuzz.strategies.vocab import vocabulary
+from journal_fuzz.wording import sentence_at
 
 __all__ = ["Variation", "explore", "neighbourhood", "variations"]
 
@@ -142,38 +143,31 @@ def fhir_variations(items: Sequence[Variation], places: Sequence[tuple[str, str 
     return out
 
 
-def explore(adapter: Adapter, items: Iterable[Variation], uid: str = "jf-explore") -> list[Variation]:
+def explore(adapter: Adapter, items: Iterable[Variation]) -> list[Variation]:
     """Send every variation through ``adapter`` (started) and record what was lost. A FHIR target gets the note
-    embedded in several resource types and wire forms."""
-    from journal_fuzz.adapters.base import FHIR, TEXT
-
+    embedded in several resource types and wire forms. Every send has its own fresh payload id, so a system that
+    refuses a repeated id accepts a second exploration as readily as the first."""
     items = list(items)
-    done = []
-    plan: list[tuple[Variation, str | None, str | None, str]]
+    plan: list[tuple[Variation, Payload]]
     if TEXT in adapter.carries:
-        plan = [(var, None, None, "") for var in items]
+        plan = [(var, TextPayload(var.note)) for var in items]
     elif FHIR in adapter.carries:
-        plan = [(v, k, c, w) for v, k, c, w in fhir_variations(items)]
+        plan = [(var, FhirPayload.build(kind, [var.note], wire=wire, content_type=content_type))
+                for var, kind, content_type, wire in fhir_variations(items)]
     else:
         raise ValueError(f"{adapter.describe()} carries neither text nor FHIR")
-    for n, (var, kind, content_type, wire) in enumerate(plan):
+    done = []
+    for var, payload in plan:
         try:
-            if kind is None:
-                received = adapter.roundtrip_text(var.note.text, uid=f"{uid[:14]}{n:03x}")
-                verdict = compare(var.note, received)
-                var.received = received
-            else:
-                from journal_fuzz.fhir import build_resource, compare_resources
-
-                built = build_resource(kind, [var.note], content_type=content_type, uid=f"{uid[:14]}{n:03x}")
-                back = adapter.roundtrip_fhir(built.resource, wire=wire, uid=f"{uid[:14]}{n:03x}")
-                verdict = compare_resources(built.resource, back, var.note.language)
+            exchange = send(adapter, payload)
         except SystemUnderTestError as exc:
             var.error = f"system error ({exc.cause}): {exc}"
             done.append(var)
             continue
-        var.lost = not verdict.ok
-        var.kinds = verdict.kinds
+        if isinstance(payload, TextPayload):
+            var.received = exchange.received
+        var.lost = not exchange.ok
+        var.kinds = exchange.verdict.kinds
         done.append(var)
     return done
 

@@ -11,10 +11,11 @@ import json
 import re
 from pathlib import Path
 
-from journal_fuzz.adapters.base import TEXT
+from journal_fuzz.cases import Case, versions
+from journal_fuzz.constants import TEXT
+from journal_fuzz.exchange import Exchange, TextPayload, judge
 from journal_fuzz.notes import Note
-from journal_fuzz.oracle import Verdict, compare, detect_language
-from journal_fuzz.report.cases import Case, versions
+from journal_fuzz.oracle import Verdict, detect_language
 
 __all__ = ["export_test", "new_incident"]
 
@@ -23,11 +24,10 @@ def new_incident(sent: str, received: str, language: str = "auto") -> tuple[Case
     """A case for a reported word loss, classified by the oracle."""
     if language == "auto":
         language = detect_language(sent)
-    note = Note(text=sent, language=language)
-    verdict = compare(note, received, language)
-    case = Case(carries=TEXT, sent={"text": sent, "language": language, "note": note.to_dict()},
-                received={"text": received}, verdict=verdict.to_dict(), prop="incident", language=language,
-                source="incident", versions=versions())
+    payload = TextPayload(Note(text=sent, language=language))
+    verdict = judge(payload, sent, received)
+    case = Case.from_exchange(Exchange(payload, "", sent, received, verdict), prop="incident", language=language,
+                              source="incident", versions=versions())
     return case, verdict
 
 
@@ -53,11 +53,10 @@ same cue elsewhere, other cues of the same role, other lengths).
 
 from __future__ import annotations
 
-import uuid
-
 from hypothesis import HealthCheck, example, given, settings
 
-from journal_fuzz import Note, assert_preserved
+from journal_fuzz import Note
+from journal_fuzz.exchange import TextPayload, send
 from journal_fuzz.explore import neighbourhood
 
 NOTE = Note(text={note.text!r}, language={note.language!r})
@@ -67,11 +66,11 @@ NOTE = Note(text={note.text!r}, language={note.language!r})
 @example(note=NOTE)
 @given(note=neighbourhood(NOTE))
 def test_{name}(note: Note, journal_fuzz_adapter) -> None:
-    received = journal_fuzz_adapter.roundtrip_text(note.text, uid="jf" + uuid.uuid4().hex[:18])
-    assert_preserved(note, received)
+    send(journal_fuzz_adapter, TextPayload(note)).assert_kept()
 '''
     resource = json.dumps(case.sent["resource"], ensure_ascii=False, indent=4)
     wire = case.sent.get("wire", "json")
+    version = case.sent.get("version", "R4B")
     kind = case.sent.get("kind", "resource")
     return f'''"""Regression test for a word loss in a FHIR {kind} ({kinds}), from {origin}.
 
@@ -82,17 +81,15 @@ Runs against the system the journal_fuzz plugin is configured with:
 from __future__ import annotations
 
 import json
-import uuid
 
-from journal_fuzz import compare_resources
+from journal_fuzz.exchange import FhirPayload, send
 
 RESOURCE = json.loads({resource!r})
+PAYLOAD = FhirPayload.saved(RESOURCE, wire={wire!r}, version={version!r}, language={case.language or "auto"!r})
 
 
 def test_{name}(journal_fuzz_adapter) -> None:
-    received = journal_fuzz_adapter.roundtrip_fhir(RESOURCE, wire={wire!r}, uid="jf" + uuid.uuid4().hex[:18])
-    verdict = compare_resources(RESOURCE, received, {case.language or "auto"!r})
-    assert verdict.ok, verdict.explain()
+    send(journal_fuzz_adapter, PAYLOAD).assert_kept()
 '''
 
 

@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from journal_fuzz.constants import CAPS
 from journal_fuzz.lexicon import (
     HEDGE_POST,
     HEDGE_PRE,
@@ -228,7 +229,6 @@ def _change_digit(text: str, language: str, rng: random.Random) -> str | None:
     return text[:k] + str((int(text[k]) + 1 + rng.randrange(8)) % 10) + text[k + 1:]
 
 
-CAPS = (64, 200, 255, 1000, 2000, 4000, 32767, 65535)
 
 
 def _truncate_at_cap(text: str, language: str, rng: random.Random) -> str | None:

@@ -211,13 +211,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash.get(_KEY, None)
     if settings is None or settings.adapter is None:
         return []
-    from journal_fuzz.adapters.base import redact
+    from journal_fuzz.adapters.base import redact_credentials
 
     if settings.derandomize:
         mode = f"derandomised (seed {settings.seed} unused)"
     elif settings.db:
         mode = (f"seed {settings.seed} (not applied: failures replay from the example database "
-                f"{redact(settings.db)})")
+                f"{redact_credentials(settings.db)})")
     else:
         mode = f"seed {settings.seed}"
     return [f"journal_fuzz: target {settings.adapter.describe()}; {mode}; "
@@ -308,7 +308,7 @@ class BatteryItem(pytest.Item):
             raise WordLossFailure(self._report_loss(outcome, adapter))
 
     def _record(self, outcome: Outcome, adapter: Adapter, case: str | None = None) -> None:
-        from journal_fuzz.report.cases import system_software
+        from journal_fuzz.cases import system_software
 
         summary = {
             "item": outcome.item_name, "property": self.prop.name, "language": self.language,
@@ -324,33 +324,29 @@ class BatteryItem(pytest.Item):
         self.user_properties[:] = props
 
     def _report_loss(self, outcome: Outcome, adapter: Adapter) -> str:
-        from journal_fuzz.adapters.base import redact
-        from journal_fuzz.report.cases import Case, versions
-        from journal_fuzz.report.text import failure_message
+        from journal_fuzz.adapters.base import redact_credentials
+        from journal_fuzz.cases import Case, versions
+        from journal_fuzz.exchange import TextPayload
+        from journal_fuzz.report.failure import failure_message
 
         settings = self._settings()
         loss = outcome.loss
         assert loss is not None
         exchange = loss.exchange
-        if self.prop.carries == "text":
-            note = exchange.item
-            sent = {"text": exchange.sent, "language": self.language, "note": note.to_dict()}  # type: ignore[union-attr]
-            received = {"text": exchange.received}
+        payload = exchange.payload
+        if isinstance(payload, TextPayload):
             sent_text, received_text, what = exchange.sent, exchange.received, f"note ({self.language})"
         else:
-            doc = exchange.item
-            sent = {"resource": exchange.sent, "wire": doc.wire, "version": doc.version,  # type: ignore[union-attr]
-                    "kind": doc.kind, "notes": [e.note.to_dict() for e in doc.embeds]}  # type: ignore[union-attr]
-            received = {"resource": exchange.received}
             first = loss.verdict.findings[0]
             sent_text, received_text = _texts_at(exchange.sent, exchange.received, first.path)
-            what = f"{doc.kind} ({doc.wire}, {self.language})"  # type: ignore[union-attr]
-        case = Case(carries=self.prop.carries, sent=sent, received=received, verdict=loss.verdict.to_dict(),
-                    target=settings.target, seed=settings.seed, prop=self.prop.name, language=self.language,
-                    nondeterministic=loss.nondeterministic, reruns=loss.reruns, versions=versions(adapter))
+            what = f"{payload.kind} ({payload.wire}, {self.language})"
+        case = Case.from_exchange(exchange, prop=self.prop.name, language=self.language, target=settings.target,
+                                  seed=settings.seed, nondeterministic=loss.nondeterministic, reruns=loss.reruns,
+                                  versions=versions(adapter))
         path = case.save(settings.cases)
         shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
-        replay = f"journal-fuzz replay {shlex.quote(shown)} --target {shlex.quote(redact(settings.target))}"
+        replay = (f"journal-fuzz replay {shlex.quote(shown)} "
+                  f"--target {shlex.quote(redact_credentials(settings.target))}")
         self.user_properties.append(("finding_kinds", ",".join(loss.verdict.kinds)))
         self.user_properties.append(("case", str(path)))
         self._record(outcome, adapter, str(path))
@@ -517,7 +513,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def summary(settings: Settings) -> dict[str, Any]:
     """The run as evidence: what was tried, per property and language, and what was found."""
     from journal_fuzz import __version__
-    from journal_fuzz.adapters.base import redact
+    from journal_fuzz.adapters.base import redact_credentials
     from journal_fuzz.battery import EVIDENCE
 
     items = [settings.outcomes[k] for k in sorted(settings.outcomes)]
@@ -528,7 +524,7 @@ def summary(settings: Settings) -> dict[str, Any]:
     fhir = any(i["property"].startswith("fhir-") for i in items)
     wanted = [key for key in EVIDENCE if key != "resources" or fhir]
     return {
-        "target": redact(settings.target),
+        "target": redact_credentials(settings.target),
         "seed": settings.seed, "profile": settings.profile, "examples": settings.examples,
         "concurrency": settings.concurrency, "languages": settings.languages,
         "journal_fuzz": __version__, "system": systems[0] if systems else {},
@@ -571,7 +567,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     tr.write_line(f"summary written to {path}")
     if settings.report:
-        from journal_fuzz.report.cases import CaseError, load_case
+        from journal_fuzz.cases import CaseError, load_case
         from journal_fuzz.report.html import write_report
 
         cases = []

@@ -6,7 +6,7 @@ identifier and keep every clinical word, so the redacted case still shows the sa
 * **personnummer / samordningsnummer** (10 or 12 digits, ``-``, ``+`` or no separator) are replaced only when the
   date and the check digit are valid; a number that merely looks like one is left alone. The replacement has the
   original's shape (century or not, separator) and comes from Skatteverket's test numbers
-  (:data:`journal_fuzz.strategies.vocab.PERSONNUMMER`), then from a synthetic series born in the 2090s.
+  (:data:`journal_fuzz.synthetic.TEST_PERSONNUMMER`), then from a synthetic series born in the 2090s.
 * **names** after a cue (``Pat:``, ``Dr``, ``ssk``, ``dotter``, a ``/Signature`` ...), any word of a list of common
   first names, and capitalised words with a family-name ending (-sson, -berg, -ström, -qvist ...): never a word the
   clinical lexicon knows (terms, drugs, cues, sides, units, lab names), never an eponym in free text (Parkinsons
@@ -49,9 +49,11 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from journal_fuzz.lexicon import LANGUAGES, Lexicon, load_lexicon
-from journal_fuzz.oracle import Verdict, compare, detect_language
-from journal_fuzz.report.cases import Case
+from journal_fuzz.cases import Case
+from journal_fuzz.constants import FHIR, LANGUAGES
+from journal_fuzz.exchange import judge
+from journal_fuzz.lexicon import Lexicon, load_lexicon
+from journal_fuzz.oracle import Verdict, detect_language
 from journal_fuzz.text import Tokens, tokenize
 
 __all__ = ["REDACTED_MARK", "Identifier", "Pseudonyms", "find_identifiers", "identifiers", "is_redacted",
@@ -838,7 +840,7 @@ def _pick(pool: Sequence[str], n: int) -> str:
 @lru_cache(maxsize=1)
 def _pools() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Pseudonyms that no lexicon knows ("Inga-Lill" would bring a negation cue into the text)."""
-    from journal_fuzz.strategies.vocab import FIRST_NAMES, LAST_NAMES
+    from journal_fuzz.synthetic import FIRST_NAMES, LAST_NAMES
 
     sv, en = load_lexicon("sv"), load_lexicon("en")
 
@@ -852,9 +854,9 @@ def _pools() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 @lru_cache(maxsize=1)
 def _test_personnummer() -> tuple[str, ...]:
-    from journal_fuzz.strategies.vocab import PERSONNUMMER
+    from journal_fuzz.synthetic import TEST_PERSONNUMMER
 
-    return tuple(p for p in PERSONNUMMER if len(p) == 12 and p.isdigit())
+    return tuple(p for p in TEST_PERSONNUMMER if len(p) == 12 and p.isdigit())
 
 
 def _case_like(original: str, pseudonym: str) -> str:
@@ -1452,20 +1454,20 @@ def _case_language(case: Case) -> str:
     return detect_language(text) if isinstance(text, str) else "sv"
 
 
-def _oracle(case: Case, language: str) -> Verdict | None:
+def _oracle(case: Case) -> Verdict | None:
     """The oracle's verdict on the case's sent and received payloads, or None when there is nothing to compare."""
-    try:
-        if case.carries == "fhir":
-            from journal_fuzz.fhir import compare_resources
-
-            sent, received = case.sent.get("resource"), case.received.get("resource")
-            if not isinstance(sent, dict) or not isinstance(received, dict):
-                return None
-            return compare_resources(sent, received, language)
-        received_text = case.received.get("text")
-        if not isinstance(received_text, str) or not isinstance(case.sent.get("text"), str):
+    sent: Any
+    received: Any
+    if case.carries == FHIR:
+        sent, received = case.sent.get("resource"), case.received.get("resource")
+        if not isinstance(sent, dict) or not isinstance(received, dict):
             return None
-        return compare(case.sent_note(), received_text, language)
+    else:
+        sent, received = case.sent.get("text"), case.received.get("text")
+        if not isinstance(received, str) or not isinstance(sent, str):
+            return None
+    try:
+        return judge(case.payload(), sent, received)
     except (ValueError, TypeError, KeyError):
         return None
 
@@ -1550,9 +1552,8 @@ def redact_case(case: Case, *, seed: int | None = None) -> tuple[Case, Pseudonym
     source = case.source if is_redacted(case) else f"{case.source}{REDACTED_MARK}"
     redacted = dataclasses.replace(case, sent=sent, received=received, verdict=verdict, reruns=reruns,
                                    source=source, path=None)
-    oracle_language = case.language if case.language in LANGUAGES else "auto"
-    before = _oracle(case, oracle_language)
-    after = _oracle(redacted, oracle_language)
+    before = _oracle(case)
+    after = _oracle(redacted)
     p.kinds_before = [f.kind for f in before.findings] if before is not None else _kinds_of(case.verdict)
     if after is not None:
         redacted.verdict = after.to_dict()

@@ -8,31 +8,13 @@ import random
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
-from journal_fuzz.adapters.base import TEXT, Adapter, AdapterConfig
+from journal_fuzz.adapters.base import Adapter
+from journal_fuzz.adapters.python import FunctionAdapter
 from journal_fuzz.battery import RunConfig, properties_for, run
 from journal_fuzz.mutants import BENIGN, LOSSY, Mutant
 
-__all__ = ["FunctionAdapter", "MatrixRow", "selftest"]
-
-
-class FunctionAdapter(Adapter):
-    """A text system made of a Python function, optionally behind another adapter."""
-
-    carries: ClassVar[frozenset[str]] = frozenset({TEXT})
-
-    def __init__(self, name: str, func: Callable[[str], str], inner: Adapter | None = None) -> None:
-        super().__init__(name, AdapterConfig())
-        self.func = func
-        self.inner = inner
-
-    def describe(self) -> str:
-        return self.spec if self.inner is None else f"{self.spec} after {self.inner.describe()}"
-
-    def roundtrip_text(self, text: str, *, uid: str) -> str:
-        through = self.inner.roundtrip_text(text, uid=uid) if self.inner is not None else text
-        return self.func(through)
+__all__ = ["MatrixRow", "format_row", "selftest"]
 
 
 def _mutating(mutant: Mutant, language: str) -> Callable[[str], str]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from journal_fuzz.adapters.base import (
     ENTRY_POINT_GROUP,
-    FHIR,
-    TEXT,
     Adapter,
     AdapterConfig,
     AdapterError,
@@ -13,11 +11,12 @@ from journal_fuzz.adapters.base import (
     UnsupportedError,
     adapter_for,
     known_schemes,
-    redact,
+    redact_credentials,
     register,
 )
+from journal_fuzz.constants import FHIR, TEXT
 
 __all__ = [
     "ENTRY_POINT_GROUP", "FHIR", "TEXT", "Adapter", "AdapterConfig", "AdapterError", "SystemUnderTestError",
-    "UnsupportedError", "adapter_for", "known_schemes", "redact", "register",
+    "UnsupportedError", "adapter_for", "known_schemes", "redact_credentials", "register",
 ]

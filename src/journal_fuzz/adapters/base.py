@@ -19,15 +19,15 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
+from journal_fuzz.constants import Carrier
+
 __all__ = [
     "ENTRY_POINT_GROUP", "Adapter", "AdapterConfig", "AdapterError", "SystemUnderTestError", "UnsupportedError",
-    "adapter_for", "known_schemes", "redact", "register",
+    "adapter_for", "known_schemes", "redact_credentials", "register",
 ]
 
 ENTRY_POINT_GROUP = "journal_fuzz.adapters"
 
-TEXT = "text"
-FHIR = "fhir"
 
 
 class AdapterError(ValueError):
@@ -86,7 +86,7 @@ class Adapter:
     """One system under test. Subclasses override the round trips they carry."""
 
     scheme: ClassVar[str] = ""
-    carries: ClassVar[frozenset[str]] = frozenset()
+    carries: ClassVar[frozenset[Carrier]] = frozenset()
     """``{"text"}`` for text adapters, ``{"fhir"}`` for FHIR adapters."""
 
     def __init__(self, spec: str, config: AdapterConfig) -> None:
@@ -101,7 +101,7 @@ class Adapter:
 
     def describe(self) -> str:
         """The target as it may be printed (credentials removed)."""
-        return redact(self.spec)
+        return redact_credentials(self.spec)
 
     def software(self) -> dict[str, str]:
         """What the system says it is (FHIR CapabilityStatement.software, HL7 MSH-3/MSH-4), when it says."""
@@ -179,11 +179,12 @@ def adapter_for(spec: str, config: AdapterConfig | None = None) -> Adapter:
     if factory is None and scheme in _BUILTIN:
         factory = _load(_BUILTIN[scheme])
     if factory is None:
-        raise AdapterError(f"no adapter for {scheme!r} in target {redact(spec)!r}; known: {', '.join(known_schemes())}")
+        raise AdapterError(f"no adapter for {scheme!r} in target {redact_credentials(spec)!r}; "
+                           f"known: {', '.join(known_schemes())}")
     return factory(spec.strip(), config)
 
 
-def redact(spec: str) -> str:
+def redact_credentials(spec: str) -> str:
     """A target with any user name, password or token removed, safe to print and to save in a case."""
     out = re.sub(r"(//)[^/@\s]*@", r"\1***@", spec)
     parsed = urllib.parse.urlsplit(out) if "://" in out else None

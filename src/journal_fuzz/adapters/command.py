@@ -12,14 +12,15 @@ import signal
 import subprocess
 from typing import ClassVar
 
-from journal_fuzz.adapters.base import TEXT, Adapter, AdapterConfig, AdapterError, SystemUnderTestError
+from journal_fuzz.adapters.base import Adapter, AdapterConfig, AdapterError, SystemUnderTestError
+from journal_fuzz.constants import TEXT, Carrier
 
 __all__ = ["CommandAdapter"]
 
 
 class CommandAdapter(Adapter):
     scheme: ClassVar[str] = "cmd"
-    carries: ClassVar[frozenset[str]] = frozenset({TEXT})
+    carries: ClassVar[frozenset[Carrier]] = frozenset({TEXT})
 
     def __init__(self, spec: str, config: AdapterConfig) -> None:
         super().__init__(spec, config)

@@ -33,8 +33,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from journal_fuzz.adapters.base import FHIR, AdapterConfig, AdapterError, SystemUnderTestError
+from journal_fuzz.adapters.base import AdapterConfig, AdapterError, SystemUnderTestError
 from journal_fuzz.adapters.fhir_rest import FhirRestAdapter
+from journal_fuzz.constants import FHIR, Carrier
 
 __all__ = ["EmbeddedFhirAdapter"]
 
@@ -89,7 +90,7 @@ class EmbeddedFhirAdapter(FhirRestAdapter):
     """sekmet-fhir on a free loopback port, for the session."""
 
     scheme: ClassVar[str] = "embedded"
-    carries: ClassVar[frozenset[str]] = frozenset({FHIR})
+    carries: ClassVar[frozenset[Carrier]] = frozenset({FHIR})
     STARTUP_TIMEOUT: ClassVar[float] = 30.0
     """Seconds to wait for ``/metadata`` to answer."""
     PORT_ATTEMPTS: ClassVar[int] = 3

@@ -42,14 +42,14 @@ from typing import Any, ClassVar, NoReturn
 import httpx
 
 from journal_fuzz.adapters.base import (
-    FHIR,
     Adapter,
     AdapterConfig,
     AdapterError,
     SystemUnderTestError,
     UnsupportedError,
-    redact,
+    redact_credentials,
 )
+from journal_fuzz.constants import FHIR, Carrier
 from journal_fuzz.fhir.errors import FhirError, HostileXMLError
 from journal_fuzz.fhir.wire import WIRES, from_wire, to_wire
 
@@ -98,24 +98,26 @@ def parse_target(spec: str, config: AdapterConfig) -> tuple[str, AdapterConfig]:
     text = spec.strip()
     m = re.match(r"^fhir\+(https?)://", text, re.IGNORECASE)
     if not m:
-        raise AdapterError(f"target {redact(text)!r} is not a FHIR REST target: use fhir+http://HOST:PORT/BASE "
-                           "or fhir+https://HOST/BASE")
+        raise AdapterError(f"target {redact_credentials(text)!r} is not a FHIR REST target: "
+                           "use fhir+http://HOST:PORT/BASE or fhir+https://HOST/BASE")
     parts = urllib.parse.urlsplit(text[len("fhir+"):])
     if parts.username is not None or parts.password is not None:
-        raise AdapterError(f"target {redact(text)!r} carries credentials: put them in an environment variable and "
-                           "name it with ?auth_env=NAME (credentials in a target end up in logs and saved cases)")
+        raise AdapterError(f"target {redact_credentials(text)!r} carries credentials: put them in an environment "
+                           "variable and name it with ?auth_env=NAME (credentials in a target end up in logs and "
+                           "saved cases)")
     if not parts.hostname:
-        raise AdapterError(f"target {redact(text)!r} names no host: use fhir+http://HOST:PORT/BASE")
+        raise AdapterError(f"target {redact_credentials(text)!r} names no host: use fhir+http://HOST:PORT/BASE")
     try:
         _ = parts.port
     except ValueError:
-        raise AdapterError(f"target {redact(text)!r} has an invalid port") from None
+        raise AdapterError(f"target {redact_credentials(text)!r} has an invalid port") from None
     if parts.fragment:
-        raise AdapterError(f"target {redact(text)!r} must not have a #fragment")
+        raise AdapterError(f"target {redact_credentials(text)!r} must not have a #fragment")
     changes: dict[str, Any] = {}
     for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
         if key not in _OPTIONS:
-            raise AdapterError(f"unknown option {key!r} in target {redact(text)!r}; known: {', '.join(_OPTIONS)}")
+            raise AdapterError(f"unknown option {key!r} in target {redact_credentials(text)!r}; "
+                               f"known: {', '.join(_OPTIONS)}")
         if key == "timeout":
             try:
                 seconds = float(value)
@@ -192,7 +194,7 @@ class FhirRestAdapter(Adapter):
     """A FHIR REST server (R4B by default, R5 with ``version=R5``), reached over HTTP(S)."""
 
     scheme: ClassVar[str] = "fhir+http"
-    carries: ClassVar[frozenset[str]] = frozenset({FHIR})
+    carries: ClassVar[frozenset[Carrier]] = frozenset({FHIR})
     BACKOFF: ClassVar[float] = 0.2
     """First retry delay in seconds; doubled on each further retry."""
     MAX_RETRY_AFTER: ClassVar[float] = 10.0
@@ -251,7 +253,7 @@ class FhirRestAdapter(Adapter):
     def describe(self) -> str:
         sw = self.software()
         name = " ".join(v for v in (sw.get("name"), sw.get("version")) if v)
-        return f"FHIR server{f' ({name})' if name else ''} at {redact(self.base_url)}"
+        return f"FHIR server{f' ({name})' if name else ''} at {redact_credentials(self.base_url)}"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.describe()!r})"
@@ -396,7 +398,8 @@ class FhirRestAdapter(Adapter):
         if 300 <= status < 400:
             location = resp.headers.get("Location", "")
             raise SystemUnderTestError(self._scrub(
-                f"{head}, a redirect{f' to {redact(location)}' if location else ''}: use the final base URL"),
+                f"{head}, a redirect{f' to {redact_credentials(location)}' if location else ''}: "
+                "use the final base URL"),
                 cause="protocol")
         if 400 <= status < 500:
             raise SystemUnderTestError(self._scrub(f"{head}: {_clip(text)}"), cause="rejected")
@@ -464,7 +467,8 @@ class FhirRestAdapter(Adapter):
                 return rid
         raise SystemUnderTestError(self._scrub(
             f"{self.describe()} accepted {where} ({resp.status_code}) but said neither where the {rtype} is "
-            f"(Location{f' {redact(location)!r} names no {rtype}' if location else ' missing'}) nor its id"),
+            f"(Location{f' {redact_credentials(location)!r} names no {rtype}' if location else ' missing'}) "
+            "nor its id"),
             cause="protocol")
 
     def _create(self, resource: dict[str, Any], rtype: str, wire: str, uid: str) -> str:

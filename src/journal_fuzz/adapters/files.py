@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
-from journal_fuzz.adapters.base import TEXT, Adapter, AdapterConfig, AdapterError, SystemUnderTestError
+from journal_fuzz.adapters.base import Adapter, AdapterConfig, AdapterError, SystemUnderTestError
+from journal_fuzz.constants import TEXT, Carrier
 
 __all__ = ["DirectoryAdapter"]
 
@@ -21,7 +22,7 @@ _POLL = 0.02
 
 class DirectoryAdapter(Adapter):
     scheme: ClassVar[str] = "dir"
-    carries: ClassVar[frozenset[str]] = frozenset({TEXT})
+    carries: ClassVar[frozenset[Carrier]] = frozenset({TEXT})
 
     def __init__(self, spec: str, config: AdapterConfig) -> None:
         super().__init__(spec, config)

@@ -38,7 +38,9 @@ from typing import Any, ClassVar
 
 import hl7.mllp
 
-from journal_fuzz.adapters.base import TEXT, Adapter, AdapterConfig, AdapterError, SystemUnderTestError
+from journal_fuzz.adapters.base import Adapter, AdapterConfig, AdapterError, SystemUnderTestError
+from journal_fuzz.constants import TEXT, Carrier
+from journal_fuzz.synthetic import TEST_PERSONNUMMER
 
 __all__ = [
     "DEFAULT_DELIMITERS", "MESSAGE_TYPES", "Delimiters", "HL7ParseError", "MllpAdapter", "ParsedMessage",
@@ -49,8 +51,6 @@ SENDING_APPLICATION = "JOURNAL_FUZZ"
 SENDING_FACILITY = "TEST"
 VERSION = "2.5.1"
 CHARSET = "UNICODE UTF-8"
-TEST_PERSONNUMMER = "194408139089"
-"""A Skatteverket test personnummer (formally valid, never assigned): born 1944-08-13, female."""
 OBSERVATION = "11506-3^Progress note^LN"
 MESSAGE_TYPES = {"ORU^R01": "ORU^R01^ORU_R01", "MDM^T02": "MDM^T02^MDM_T02"}
 BREAKS = ("escape", "repeat")
@@ -211,7 +211,7 @@ def build_message(text: str, *, uid: str, message: str = "ORU^R01", breaks: str 
     cid = escape(uid, breaks=False)
     msh = "|".join(["MSH", DEFAULT_DELIMITERS.encoding_characters, SENDING_APPLICATION, SENDING_FACILITY, "", "", ts,
                     "", MESSAGE_TYPES[message], cid, "P", VERSION, "", "", "", "", "SWE", CHARSET])
-    pid = _segment("PID", {1: "1", 3: f"{TEST_PERSONNUMMER}^^^SKV&1.2.752.129.2.1.3.1&ISO^NNSWE",
+    pid = _segment("PID", {1: "1", 3: f"{TEST_PERSONNUMMER[0]}^^^SKV&1.2.752.129.2.1.3.1&ISO^NNSWE",
                            5: "Provsson^Anna^^^^^L", 7: "19440813", 8: "F"})
     pv1 = _segment("PV1", {1: "1", 2: "O"})
     value_type = "FT" if breaks == "escape" else "TX"
@@ -389,7 +389,7 @@ class MllpAdapter(Adapter):
     """An HL7 v2 interface engine reached over MLLP, whose forwarded messages come back to our listener."""
 
     scheme: ClassVar[str] = "hl7+mllp"
-    carries: ClassVar[frozenset[str]] = frozenset({TEXT})
+    carries: ClassVar[frozenset[Carrier]] = frozenset({TEXT})
     max_idle: ClassVar[int] = 16
     """Idle connections to the engine kept for reuse (one per concurrent sender is opened as needed)."""
 

@@ -11,9 +11,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from journal_fuzz.adapters.base import FHIR, TEXT, Adapter, AdapterConfig, AdapterError, SystemUnderTestError
+from journal_fuzz.adapters.base import Adapter, AdapterConfig, AdapterError, SystemUnderTestError
+from journal_fuzz.constants import FHIR, TEXT, Carrier
 
-__all__ = ["PythonFhirAdapter", "PythonTextAdapter", "load_callable"]
+__all__ = ["FunctionAdapter", "PythonFhirAdapter", "PythonTextAdapter", "load_callable"]
 
 
 def load_callable(spec: str, scheme: str) -> Callable[[Any], Any]:
@@ -49,7 +50,7 @@ def _call(func: Callable[[Any], Any], arg: Any, spec: str) -> Any:
 
 class PythonTextAdapter(Adapter):
     scheme: ClassVar[str] = "python"
-    carries: ClassVar[frozenset[str]] = frozenset({TEXT})
+    carries: ClassVar[frozenset[Carrier]] = frozenset({TEXT})
 
     def __init__(self, spec: str, config: AdapterConfig) -> None:
         super().__init__(spec, config)
@@ -67,7 +68,7 @@ class PythonTextAdapter(Adapter):
 
 class PythonFhirAdapter(Adapter):
     scheme: ClassVar[str] = "python-fhir"
-    carries: ClassVar[frozenset[str]] = frozenset({FHIR})
+    carries: ClassVar[frozenset[Carrier]] = frozenset({FHIR})
 
     def __init__(self, spec: str, config: AdapterConfig) -> None:
         super().__init__(spec, config)
@@ -82,3 +83,22 @@ class PythonFhirAdapter(Adapter):
             raise SystemUnderTestError(f"{self.spec} returned {type(out).__name__}, not a FHIR resource",
                                        cause="garbage")
         return out
+
+
+class FunctionAdapter(Adapter):
+    """A text system made of a Python function already in hand, optionally behind another adapter (the
+    built-in mutants of ``journal-fuzz selftest``, benchmarks)."""
+
+    carries: ClassVar[frozenset[Carrier]] = frozenset({TEXT})
+
+    def __init__(self, name: str, func: Callable[[str], str], inner: Adapter | None = None) -> None:
+        super().__init__(name, AdapterConfig())
+        self.func = func
+        self.inner = inner
+
+    def describe(self) -> str:
+        return self.spec if self.inner is None else f"{self.spec} after {self.inner.describe()}"
+
+    def roundtrip_text(self, text: str, *, uid: str) -> str:
+        through = self.inner.roundtrip_text(text, uid=uid) if self.inner is not None else text
+        return self.func(through)

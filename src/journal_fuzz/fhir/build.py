@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from journal_fuzz.fhir.render import (
 )
 from journal_fuzz.fhir.xmlsafe import parse_xml
 from journal_fuzz.notes import Note
+from journal_fuzz.synthetic import TEST_PERSONNUMMER
 
 __all__ = ["ATTACHMENT_TYPES", "NARRATIVE_STYLES", "RESOURCE_KINDS", "VERSIONS", "Built", "Embedded",
            "build_resource", "escape_markdown", "validate"]
@@ -267,7 +269,7 @@ class _Builder:
 
 
 def build_resource(kind: str, notes: Sequence[Note], *, version: str = "R4B", content_type: str | None = None,
-                   style: str = "p", uid: str = "journal-fuzz", personnummer: str = "194408139089",
+                   style: str = "p", uid: str = "journal-fuzz", personnummer: str = TEST_PERSONNUMMER[0],
                    refuted: bool = False) -> Built:
     """Embed ``notes`` in a resource of ``kind`` for FHIR ``version`` and say where each went.
 
@@ -382,3 +384,31 @@ def validate(resource: dict[str, Any], version: str = "R4B") -> None:
     _check_divs(resource, str(rt))
     _check_hashes(resource, str(rt))
     _check_narratives(extract_texts(resource))
+
+
+def uid_of(resource: dict[str, Any]) -> str | None:
+    """The uid :func:`build_resource` stamped into ``resource`` (its ``urn:journal-fuzz:uid`` identifier), if any."""
+    idents = resource.get("identifier")
+    for ident in idents if isinstance(idents, list) else [idents]:
+        if isinstance(ident, dict) and ident.get("system") == UID_SYSTEM and isinstance(ident.get("value"), str):
+            value: str = ident["value"]
+            return value.split("/", 1)[0]
+    return None
+
+
+def restamp(resource: dict[str, Any], uid: str) -> dict[str, Any]:
+    """A copy of a built ``resource`` carrying ``uid`` instead of the uid it was built with.
+
+    A saved case is sent again under a fresh uid (a system that deduplicates must not see a replay as a repeat);
+    the identifiers and the Bundle's ``urn:uuid`` fullUrls derived from the old uid change with it. A resource
+    that carries no journal_fuzz uid is returned as a plain copy.
+    """
+    old = uid_of(resource)
+    body = json.dumps(resource, ensure_ascii=False)
+    if old and old != uid:
+        for suffix in ("/Composition", "/Patient"):
+            body = body.replace(str(uuid.uuid5(_UUID_NAMESPACE, old + suffix)),
+                                str(uuid.uuid5(_UUID_NAMESPACE, uid + suffix)))
+        body = body.replace(json.dumps(old)[1:-1], json.dumps(uid)[1:-1])
+    copy: dict[str, Any] = json.loads(body)
+    return copy

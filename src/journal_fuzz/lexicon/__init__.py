@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from journal_fuzz.constants import LANGUAGES
 from journal_fuzz.text import Policy, tokenize
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
     "Entry", "Lexicon", "LexiconError", "Match", "load_lexicon",
 ]
 
-LANGUAGES = ("sv", "en")
 
 NEG_PRE = "neg-pre"
 NEG_POST = "neg-post"

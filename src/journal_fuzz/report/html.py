@@ -20,18 +20,18 @@ import os
 import re
 import shlex
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from journal_fuzz.align import Opcode, align, slide
-from journal_fuzz.report.cases import Case, CaseError, load_case
+from journal_fuzz.cases import Case
 from journal_fuzz.text import Tokens, tokenize
 
 __all__ = [
     "ADDED_BACKGROUND", "ADDED_COLOR", "CSP", "KIND_MEANINGS", "LOST_BACKGROUND", "LOST_COLOR", "NOTE_BACKGROUND",
-    "CaseList", "case_heading", "load_cases", "load_summary", "mark_diff", "render_report", "write_report",
+    "case_heading", "mark_diff", "render_report", "write_report",
 ]
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -86,79 +86,6 @@ _MAX_FIELDS_SHOWN = 5
 _MAX_MARKS = 5000
 """Past this many changed stretches in one text, the rest is shown unmarked (a note garbled end to end)."""
 _CLIP = 60
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Loading
-class CaseList(list[Case]):
-    """Cases read from a directory, with what could not be read (``errors``) and any run summary found there."""
-
-    def __init__(self, cases: Iterable[Case] = (), errors: Iterable[str] = (),
-                 summary: dict[str, Any] | None = None) -> None:
-        super().__init__(cases)
-        self.errors: list[str] = list(errors)
-        self.summary = summary
-
-
-def _is_summary(data: Any) -> bool:
-    return isinstance(data, dict) and isinstance(data.get("items"), list) and "statuses" in data
-
-
-def load_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a run's ``summary.json``, or raise :class:`CaseError` saying plainly why not."""
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise CaseError(f"run summary not found: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseError(f"cannot read run summary {p}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise CaseError(f"run summary {p} is not JSON: {exc.msg} at line {exc.lineno}") from None
-    if not _is_summary(data):
-        raise CaseError(f"{p} is not a journal_fuzz run summary (it has no \"items\" and \"statuses\")")
-    return dict(data)
-
-
-def load_cases(directory: str | os.PathLike[str]) -> CaseList:
-    """Every case file in ``directory`` (``*.json``, and ``cases/*.json`` below it), sorted by name.
-
-    Never raises: a file that is not a readable case is named in ``errors`` (and shown in the report), and a run
-    summary found among the files becomes ``summary`` instead of an error. ``directory`` may also be one case file.
-    """
-    root = Path(directory)
-    errors: list[str] = []
-    summary: dict[str, Any] | None = None
-    if root.is_file():
-        files = [root]
-    elif root.is_dir():
-        files = sorted(root.glob("*.json"))
-        if (root / "cases").is_dir():
-            files += sorted((root / "cases").glob("*.json"))
-    else:
-        return CaseList(errors=[f"cases directory not found: {root}"])
-    cases: list[Case] = []
-    for path in files:
-        try:
-            cases.append(load_case(path))
-        except CaseError as exc:
-            if summary is None and _looks_like_summary(path):
-                try:
-                    summary = load_summary(path)
-                    continue
-                except CaseError:
-                    pass
-            errors.append(f"skipped {path}: {exc}")
-        except Exception as exc:  # a case file is untrusted input: name it and go on, never crash the report
-            errors.append(f"skipped {path}: cannot be read as a case ({type(exc).__name__}: {exc})")
-    return CaseList(cases, errors, summary)
-
-
-def _looks_like_summary(path: Path) -> bool:
-    try:
-        return _is_summary(json.loads(path.read_text(encoding="utf-8-sig")))
-    except Exception:  # not JSON, not readable: then it is simply not a summary
-        return False
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -871,10 +798,10 @@ def _rerun_text(rerun: Any, path: str | None) -> str:
 
 
 def _replay_command(case: Case) -> str:
-    from journal_fuzz.adapters.base import redact
+    from journal_fuzz.adapters.base import redact_credentials
 
     path = str(case.path) if case.path else "CASE.json"
-    target = redact(_str(case.target)) if case.target else "SPEC"
+    target = redact_credentials(_str(case.target)) if case.target else "SPEC"
     return f"journal-fuzz replay {shlex.quote(path)} --target {shlex.quote(target)}"
 
 

@@ -10,9 +10,8 @@
 
 from __future__ import annotations
 
-from journal_fuzz.strategies.fhir import FhirDocument, fhir_documents
-from journal_fuzz.strategies.notes import (
-    CAPS,
+from journal_fuzz.constants import CAPS
+from journal_fuzz.strategies.clinical import (
     HOSTILE_FEATURES,
     hedged_findings,
     hostile_text,
@@ -25,6 +24,7 @@ from journal_fuzz.strategies.notes import (
     sentences,
     sided_findings,
 )
+from journal_fuzz.strategies.fhir import FhirDocument, fhir_documents
 
 __all__ = [
     "CAPS", "HOSTILE_FEATURES", "FhirDocument", "fhir_documents", "hedged_findings", "hostile_text",

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from journal_fuzz.fhir import ATTACHMENT_TYPES, NARRATIVE_STYLES, RESOURCE_KINDS, Embedded, build_resource, to_wire
 from journal_fuzz.fhir.wire import WIRES
 from journal_fuzz.notes import Note
-from journal_fuzz.strategies.notes import notes as note_strategy
-from journal_fuzz.strategies.vocab import PERSONNUMMER
+from journal_fuzz.strategies.clinical import notes as note_strategy
+from journal_fuzz.synthetic import TEST_PERSONNUMMER
 
 __all__ = ["FhirDocument", "fhir_documents"]
 
@@ -36,6 +36,8 @@ class FhirDocument:
     content_type: str | None
     style: str
     uid: str
+    personnummer: str | None = None
+    refuted: bool = False
 
     @property
     def notes(self) -> tuple[Note, ...]:
@@ -82,8 +84,11 @@ def fhir_documents(draw: st.DrawFn, language: str = "sv", version: str = "R4B",
     style = draw(st.sampled_from(tuple(styles)))
     content_type = draw(st.sampled_from(tuple(content_types))) if kind == "DocumentReference" else None
     uid = draw(st.uuids()).hex
+    personnummer = draw(st.sampled_from(TEST_PERSONNUMMER))
+    refuted = _refuted(embedded[0])
     built = build_resource(kind, embedded, version=version, content_type=content_type, style=style, uid=uid,
-                           personnummer=draw(st.sampled_from(PERSONNUMMER)), refuted=_refuted(embedded[0]))
+                           personnummer=personnummer, refuted=refuted)
     payload = to_wire(built.resource, wire, version)
     return FhirDocument(kind=kind, version=version, wire=wire, resource=built.resource, payload=payload,
-                        embeds=tuple(built.embeds), content_type=content_type, style=style, uid=uid)
+                        embeds=tuple(built.embeds), content_type=content_type, style=style, uid=uid,
+                        personnummer=personnummer, refuted=refuted)

@@ -11,14 +11,7 @@ from functools import lru_cache
 
 from journal_fuzz.lexicon import load_lexicon
 
-__all__ = ["PERSONNUMMER", "Vocabulary", "vocabulary"]
-
-# Skatteverket publishes test personnummer (formally valid, never assigned). These two are from its list.
-PERSONNUMMER = ("194408139089", "201701012393")
-
-# Invented names: common Swedish and English first and family names put together, no real person meant.
-FIRST_NAMES = ("Tolvan", "Kerstin", "Astrid", "Gunnar", "Inga-Lill", "Sture", "Ylva", "Bengt", "Märta", "Örjan")
-LAST_NAMES = ("Tolvansson", "Testsson", "Provström", "Exempelberg", "Fiktiv", "Påhittad", "Lindqvist-Test")
+__all__ = ["Vocabulary", "vocabulary"]
 
 # (substance as named in the lexicon, dose values, unit spelling) — realistic orders, not advice.
 _DOSES = {

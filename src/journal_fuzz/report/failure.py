@@ -2,42 +2,27 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from journal_fuzz.oracle import Finding, Verdict
+from journal_fuzz.wording import clip, sentence_at
 
-__all__ = ["failure_message", "headline", "sentence_at"]
-
-_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
-
-
-def sentence_at(text: str, offset: int) -> str:
-    """The sentence (or line group) of ``text`` around ``offset``, whitespace collapsed."""
-    offset = max(0, min(offset, len(text)))
-    start = 0
-    for m in _END.finditer(text):
-        if m.end() <= offset:
-            start = m.end()
-        elif m.start() >= offset:
-            return " ".join(text[start:m.start()].split())
-    return " ".join(text[start:].split())
-
+__all__ = ["failure_message", "headline"]
 
 def headline(finding: Finding, sent_text: str, received_text: str) -> str:
     """One line: kind, severity, the sentence as sent and as received, what changed and which concept flipped."""
     sent_sentence = sentence_at(sent_text, finding.sent_offset)
     received_sentence = sentence_at(received_text, finding.received_offset) if received_text else ""
     where = f" at {finding.path}" if finding.path else ""
-    out = (f"{finding.kind}, {finding.severity}{where}: '{_clip(sent_sentence)}' came back as "
-           f"'{_clip(received_sentence)}'")
+    out = (f"{finding.kind}, {finding.severity}{where}: '{clip(sent_sentence, 100)}' came back as "
+           f"'{clip(received_sentence, 100)}'")
     changed = []
     if finding.sent_text and finding.received_text:
-        changed.append(f"'{_clip(finding.sent_text, 40)}' became '{_clip(finding.received_text, 40)}'")
+        changed.append(f"'{clip(finding.sent_text, 40)}' became '{clip(finding.received_text, 40)}'")
     elif finding.sent_text:
-        changed.append(f"'{_clip(finding.sent_text, 40)}' lost")
+        changed.append(f"'{clip(finding.sent_text, 40)}' lost")
     elif finding.received_text:
-        changed.append(f"'{_clip(finding.received_text, 40)}' added")
+        changed.append(f"'{clip(finding.received_text, 40)}' added")
     polarity = [c for c in finding.concepts if c.term] or finding.concepts
     if polarity:
         c = polarity[0]
@@ -45,11 +30,6 @@ def headline(finding: Finding, sent_text: str, received_text: str) -> str:
     elif finding.concept:
         changed.append(f"concept '{finding.concept}'")
     return out + (" — " + ", ".join(changed) if changed else "")
-
-
-def _clip(text: str, limit: int = 100) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _indent(text: str, prefix: str = "    ") -> str:

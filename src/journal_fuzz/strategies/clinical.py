@@ -19,17 +19,17 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from journal_fuzz.constants import CAPS
 from journal_fuzz.notes import Fact, Note
-from journal_fuzz.strategies.vocab import FIRST_NAMES, LAST_NAMES, PERSONNUMMER, Vocabulary, vocabulary
+from journal_fuzz.strategies.vocab import Vocabulary, vocabulary
+from journal_fuzz.synthetic import FIRST_NAMES, LAST_NAMES, TEST_PERSONNUMMER
 
 __all__ = [
-    "CAPS", "HOSTILE_FEATURES", "Part", "Sentence", "assemble", "hedged_findings", "hostile_sentences",
+    "HOSTILE_FEATURES", "Part", "Sentence", "assemble", "hedged_findings", "hostile_sentences",
     "hostile_text", "lab_results", "lengths_near", "long_compounds", "medication_orders", "negated_findings", "notes",
     "sentences", "sided_findings",
 ]
 
-CAPS = (64, 200, 255, 1000, 2000, 4000, 32767, 65535)
-"""Field-length caps seen in real interfaces."""
 
 HOSTILE_FEATURES = ("hl7-delimiters", "markup", "comment", "angle-brackets", "rtf-braces", "quotes", "tab", "crlf",
                     "cr", "nfd", "nbsp", "zero-width", "soft-hyphen", "emoji", "non-latin1", "backslash")
@@ -601,7 +601,7 @@ def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, ma
         target = draw(_sf((1200, 2500, 6000)))
         min_size = max(min_size or 0, target if max_size is None else min(target, max_size))
     if header if header is not None else draw(_ints(0, 3)) == 3:  # rare, and shrinks away
-        pnr = draw(_sf(PERSONNUMMER))
+        pnr = draw(_sf(TEST_PERSONNUMMER))
         name = f"{draw(_sf(FIRST_NAMES))} {draw(_sf(LAST_NAMES))}"
         sections.insert(0, (None, [_header(v, name, pnr, draw(_ints(0, 3)))]))
     break_ = draw(_sf(("\n\n", "\n\n", "\r\n\r\n", "\n"))) if hostile else "\n\n"
