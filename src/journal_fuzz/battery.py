@@ -110,6 +110,8 @@ class RunConfig:
     shrink: bool = True
     on_progress: Callable[[int, int], None] | None = None
     """Called with (payloads sent, findings so far) after every batch."""
+    lexicons: tuple[str, ...] = ()
+    """Site lexicon files merged over the packaged ones, for this run only."""
 
 
 @dataclass
@@ -217,7 +219,7 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
             # The system already failed: fail at once, so shrinking costs nothing and sends nothing.
             raise state["error"]
         try:
-            results = list(pool.map(lambda it: send(adapter, payload_of(it)), batch))
+            results = list(pool.map(lambda it: send(adapter, payload_of(it), lexicons=config.lexicons), batch))
         except SystemUnderTestError as exc:
             state["error"] = exc
             raise
@@ -254,7 +256,7 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
         test()
     except _LossFound as exc:
         outcome.status = Status.LOST
-        outcome.loss = _confirm(adapter, exc.loss)
+        outcome.loss = _confirm(adapter, exc.loss, config.lexicons)
     except FlakyFailure as exc:
         found = _first_loss(exc)
         if found is not None:
@@ -288,11 +290,11 @@ def _first_loss(exc: BaseException) -> Loss | None:
     return None
 
 
-def _confirm(adapter: Adapter, loss: Loss, tries: int = 2) -> Loss:
+def _confirm(adapter: Adapter, loss: Loss, lexicons: tuple[str, ...] = (), tries: int = 2) -> Loss:
     """Send the minimal case again on its own: a loss that does not come back is nondeterministic."""
     for _ in range(tries):
         try:
-            exchange = send(adapter, loss.exchange.payload)
+            exchange = send(adapter, loss.exchange.payload, lexicons=lexicons)
         except SystemUnderTestError as exc:
             loss.reruns.append({"error": str(exc)})
             continue

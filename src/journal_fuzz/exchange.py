@@ -142,13 +142,14 @@ def payload_of(item: Note | FhirDocument) -> Payload:
                                          item.personnummer, item.refuted))
 
 
-def judge(payload: Payload, sent: Any, received: Any) -> Verdict:
-    """The oracle's verdict on what came back for ``payload`` (``sent`` is what actually went out)."""
+def judge(payload: Payload, sent: Any, received: Any, *, lexicons: Sequence[str] = ()) -> Verdict:
+    """The oracle's verdict on what came back for ``payload`` (``sent`` is what actually went out); ``lexicons``
+    are the run's site lexicons."""
     if isinstance(payload, TextPayload):
-        return compare(payload.note, received)
+        return compare(payload.note, received, lexicons=lexicons)
     from journal_fuzz.fhir import compare_resources
 
-    return compare_resources(sent, received, payload.language)
+    return compare_resources(sent, received, payload.language, lexicons=lexicons)
 
 
 @dataclass
@@ -190,8 +191,9 @@ def check_carries(adapter: Adapter, payload: Payload) -> None:
         raise CarrierError(f"{adapter.describe()} does not carry {what}; this is a {payload.carries} payload")
 
 
-def send(adapter: Adapter, payload: Payload, *, uid: str | None = None) -> Exchange:
-    """Send ``payload`` through the (started) ``adapter`` under a fresh uid and judge what came back.
+def send(adapter: Adapter, payload: Payload, *, uid: str | None = None, lexicons: Sequence[str] = ()) -> Exchange:
+    """Send ``payload`` through the (started) ``adapter`` under a fresh uid and judge what came back (with the
+    run's site ``lexicons`` merged over the packaged ones).
 
     A failing system raises :class:`~journal_fuzz.adapters.base.SystemUnderTestError`, never a verdict.
     """
@@ -205,4 +207,4 @@ def send(adapter: Adapter, payload: Payload, *, uid: str | None = None) -> Excha
         sent = payload.stamped(uid)
         received = adapter.roundtrip_fhir(sent, wire=payload.wire, uid=uid)
     seconds = time.monotonic() - started
-    return Exchange(payload, uid, sent, received, judge(payload, sent, received), seconds)
+    return Exchange(payload, uid, sent, received, judge(payload, sent, received, lexicons=lexicons), seconds)

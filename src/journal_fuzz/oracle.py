@@ -8,6 +8,7 @@ named, even when every word is still there (a moved negation, a lost full stop t
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -185,11 +186,12 @@ def detect_language(text: str) -> str:
 
 
 def compare(sent: str | Note, received: str, language: str = "auto", *, policy: Policy | None = None,
-            lexicon: Lexicon | None = None) -> Verdict:
+            lexicon: Lexicon | None = None, lexicons: Sequence[str | os.PathLike[str]] = ()) -> Verdict:
     """Compare what was sent with what came back and say, clinically, what changed.
 
     ``sent`` may be plain text or a generated :class:`~journal_fuzz.notes.Note`; ``language`` is ``"sv"``,
     ``"en"`` or ``"auto"``. Benign differences (see :class:`~journal_fuzz.text.Policy`) are never findings.
+    ``lexicons`` are site lexicon files merged over the packaged one (``lexicon``, when given, is used as is).
     """
     if isinstance(sent, Note):
         sent_text = sent.text
@@ -208,7 +210,7 @@ def compare(sent: str | Note, received: str, language: str = "auto", *, policy: 
     policy = policy or Policy()
     if sent_text == received:
         return Verdict([], language, policy)
-    lexicon = lexicon or load_lexicon(language)
+    lexicon = lexicon or load_lexicon(language, lexicons)
     ts = tokenize(sent_text, policy)
     tr = tokenize(received, policy)
     if ts.keys == tr.keys:

@@ -9,8 +9,10 @@ generated narrative, ``attachment.url``/``size``, server references for ``urn:uu
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -161,12 +163,14 @@ def _problem_finding(s: TextField, r: TextField) -> Finding:
                    received_context=_clip(r.text), path=s.path)
 
 
-def _text_findings(s: TextField, r: TextField, language: str, policy: Policy) -> list[Finding]:
+def _text_findings(s: TextField, r: TextField, language: str, policy: Policy,
+                   lexicons: Sequence[str | os.PathLike[str]] = ()) -> list[Finding]:
     if r.problem_kind == "field-dropped" and s.problem_kind != "field-dropped":
         return [_dropped(s, f"{_describe(s)} ({_tail(s.path)}) came back empty: {r.problem}")]
     unreadable = r.problem_kind == "field-changed" and s.problem is None
     # An unreadable body (a PDF) has no text to compare; a recovered one (malformed XHTML) still has words.
-    findings = [] if unreadable and not r.text.strip() else compare(s.text, r.text, language, policy=policy).findings
+    findings = [] if unreadable and not r.text.strip() else \
+        compare(s.text, r.text, language, policy=policy, lexicons=lexicons).findings
     for f in findings:
         f.path = s.path
     if unreadable or (r.problem and r.problem != s.problem and r.problem_kind in _PROBLEM_KINDS and
@@ -298,7 +302,7 @@ def _root(resource: Any, which: str) -> str:
 
 
 def compare_resources(sent: dict[str, Any], received: dict[str, Any], language: str = "auto", *,
-                      policy: Policy | None = None) -> Verdict:
+                      policy: Policy | None = None, lexicons: Sequence[str | os.PathLike[str]] = ()) -> Verdict:
     """What changed, clinically, between the resource sent and the one read back; each finding names its path."""
     root = _root(sent, "sent")
     other = _root(received, "received")
@@ -312,7 +316,7 @@ def compare_resources(sent: dict[str, Any], received: dict[str, Any], language: 
     pairs, dropped = _pair(sent_texts, received_texts)
     findings: list[Finding] = [_dropped(tf) for tf in dropped if tf.text.strip()]
     for s, r in pairs:
-        findings.extend(_text_findings(s, r, language, policy))
+        findings.extend(_text_findings(s, r, language, policy, lexicons))
     dropped_paths = [f.path for f in findings if f.kind == "field-dropped" and f.path]
     findings.extend(_structure_findings(root, sent, received, dropped_paths))
     findings.sort(key=lambda f: (_path_key(f.path), f.sent_offset))
