@@ -7,7 +7,18 @@ from pathlib import Path
 import pytest
 
 import journal_fuzz as jf
-from journal_fuzz.lexicon import DRUG, HEDGE_POST, NEG_POST, NEG_PRE, PSEUDO, SIDE, TERM, UNIT, load_lexicon
+from journal_fuzz.lexicon import (
+    DRUG,
+    HEDGE_POST,
+    NEG_POST,
+    NEG_PRE,
+    PSEUDO,
+    SIDE,
+    TERM,
+    UNIT,
+    LexiconError,
+    load_lexicon,
+)
 
 
 @pytest.mark.parametrize(("language", "terms"), [("sv", 300), ("en", 200)])
@@ -68,3 +79,32 @@ def test_bad_site_lexicon_is_a_clear_error(tmp_path: Path) -> None:
         load_lexicon("sv", [tmp_path / "missing.toml"])
     with pytest.raises(jf.LexiconError, match="unknown language"):
         load_lexicon("fr")
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ('[negaton]\npre = ["aldrig någonsin"]\n', "[negaton]"),
+    ('[negation]\nprre = ["aldrig någonsin"]\n', "[negation] prre"),
+    ('[negation]\npre = "aldrig"\n', "[negation] pre"),
+    ('[terms.fynd]\n"knöl" = ["knöl"]\n', "[terms.fynd]"),
+    ('[terms.finding]\n"knöl" = {forms = ["knöl"], genus = "utr"}\n', "'knöl' genus"),
+    ('[terms.finding]\n"knöl" = {forms = ["knöl"], gender = "masc"}\n', "'knöl' gender"),
+    ('[drugs.products]\n"Kalcipos" = ["kalcium"]\n', "[drugs.products] 'Kalcipos'"),
+    ('[units]\n"mg" = "milligram"\n', "[units] 'mg'"),
+])
+def test_a_site_lexicon_out_of_schema_is_one_clear_error(tmp_path: Path, body: str, named: str) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text(body, encoding="utf-8")
+    with pytest.raises(LexiconError) as err:
+        load_lexicon("sv", extra=[site])
+    message = str(err.value)
+    assert str(site) in message and named in message and "\n" not in message
+
+
+def test_a_term_can_carry_gender_and_sidedness(tmp_path: Path) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text('[terms.anatomy]\n"armbåge" = {forms = ["armbåge", "armbågen"], gender = "utr", sided = true}\n',
+                    encoding="utf-8")
+    lex = load_lexicon("sv", extra=[site])
+    info = lex.term("armbåge")
+    assert info is not None and info.gender == "utr" and info.sided and "armbågen" in info.forms
+    assert lex.lookup("armbågen") is not None

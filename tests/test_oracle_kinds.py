@@ -145,7 +145,7 @@ def test_to_dict_has_stable_keys() -> None:
     assert set(d) == {"ok", "language", "summary", "findings"}
     assert set(d["findings"][0]) == {"kind", "severity", "concept", "sent_text", "received_text", "sent_offset",
                                      "received_offset", "sent_context", "received_context", "explanation",
-                                     "path", "concepts"}
+                                     "path", "concepts", "sent_spans", "received_spans"}
     assert d["summary"]["by_kind"] == {"negation-dropped": 1}
 
 

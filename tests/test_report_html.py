@@ -141,11 +141,13 @@ def test_benign_differences_are_not_marked_and_line_breaks_are_kept() -> None:
     assert "\n" in sent_html and "\r\n" in received_html
 
 
-def test_words_the_oracle_did_not_classify_still_get_a_kind() -> None:
-    sent_html, received_html = mark_diff("ett två tre", "ett fyra tre", findings=[])
-    assert re.search(r'<del class="lost" data-kind="word-changed" data-severity="unclassified"[^>]*>två</del>',
+def test_without_findings_the_oracle_is_asked_and_every_mark_has_a_kind() -> None:
+    # The page paints the verdict's own spans; with no verdict given, it asks the oracle rather than diffing itself.
+    sent_html, received_html = mark_diff("ett två tre", "ett fyra tre")
+    assert re.search(r'<del class="lost" data-kind="word-changed" data-severity="major"[^>]*>två</del>',
                      sent_html)
     assert '<ins class="added" data-kind="word-changed"' in received_html
+    assert mark_diff("ett två tre", "ett fyra tre", findings=[]) == ("ett två tre", "ett fyra tre")
 
 
 def test_a_long_unchanged_stretch_is_shortened_but_the_change_is_shown() -> None:

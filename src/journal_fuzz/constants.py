@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CAPS", "FHIR", "LANGUAGES", "TEXT", "Carrier", "Status"]
+__all__ = ["CAPS", "CRITICAL", "FHIR", "LANGUAGES", "MAJOR", "MINOR", "SEVERITIES", "TEXT", "Carrier", "Status"]
 
 LANGUAGES: tuple[str, ...] = ("sv", "en")
 """The languages journal_fuzz has lexicons and generators for."""
 
 CAPS: tuple[int, ...] = (64, 200, 255, 1000, 2000, 4000, 32767, 65535)
 """Field-length caps seen in real interfaces (HL7 v2 field lengths, database columns, FHIR server limits)."""
+
+
+CRITICAL = "critical"
+"""Changes what the note says clinically: a negation, an uncertainty, a side, a number, a unit, a clinical term."""
+MAJOR = "major"
+"""Other words changed."""
+MINOR = "minor"
+"""Punctuation changed without changing what any word refers to."""
+SEVERITIES: tuple[str, ...] = (CRITICAL, MAJOR, MINOR)
+"""Finding severities, most severe first."""
 
 
 class Carrier(StrEnum):

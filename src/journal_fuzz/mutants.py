@@ -18,6 +18,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from journal_fuzz.constants import CAPS
+from journal_fuzz.kinds import (
+    ENCODING_DAMAGED,
+    HEDGE_CHANGED,
+    KIND,
+    LATERALITY_CHANGED,
+    NEGATION_ADDED,
+    NEGATION_DROPPED,
+    NUMBER_CHANGED,
+    REORDERED,
+    TERM_CHANGED,
+    TERM_DROPPED,
+    TRUNCATED,
+    UNIT_CHANGED,
+    WORD_DROPPED,
+    WORDS_MERGED,
+)
 from journal_fuzz.lexicon import (
     HEDGE_POST,
     HEDGE_PRE,
@@ -445,61 +461,65 @@ def _zero_width(text: str, language: str, rng: random.Random) -> str | None:
     return re.sub(r"(?<=[^\W\d_]{2})(?=[^\W\d_]{2})", lambda m: "\u200b" if rng.random() < 0.2 else "", text)
 
 
-def _m(name: str, mechanism: str, kinds: str, func: Func) -> Mutant:
-    return Mutant(name, mechanism, frozenset(kinds.split()), func)
+def _m(name: str, mechanism: str, kinds: str | tuple[str, ...], func: Func) -> Mutant:
+    found = (kinds,) if isinstance(kinds, str) else kinds
+    unknown = [k for k in found if k not in KIND]
+    if unknown:
+        raise ValueError(f"mutant {name!r} names unknown kinds {unknown}")
+    return Mutant(name, mechanism, frozenset(found), func)
 
 
 def _b(name: str, mechanism: str, func: Func) -> Mutant:
     return Mutant(name, mechanism, frozenset(), func, benign=True)
 
 
-_ANY_LOSS = "truncated word-dropped negation-dropped term-dropped number-changed hedge-changed unit-changed " \
-            "laterality-changed words-merged"
+_ANY_LOSS = (TRUNCATED, WORD_DROPPED, NEGATION_DROPPED, TERM_DROPPED, NUMBER_CHANGED, HEDGE_CHANGED, UNIT_CHANGED,
+             LATERALITY_CHANGED, WORDS_MERGED)
 
 LOSSY: tuple[Mutant, ...] = (
     _m("drop-negation", "a stop-word list or dictation drops a pre-negation (inte, ej, ingen, no, denies)",
-       "negation-dropped", _drop_negation),
+       NEGATION_DROPPED, _drop_negation),
     _m("eat-post-negation", "editing at the end of a sentence loses the post-negation ('påvisas ej')",
-       "negation-dropped", _eat_post_negation),
+       NEGATION_DROPPED, _eat_post_negation),
     _m("negation-substitution", "one word replaced: 'Ingen fraktur' becomes 'En fraktur'",
-       "negation-dropped", _negation_substitution),
+       NEGATION_DROPPED, _negation_substitution),
     _m("drop-hedge", "the uncertainty cue is removed: 'Misstänkt lungemboli' becomes 'Lungemboli'",
-       "hedge-changed", _drop_hedge),
+       HEDGE_CHANGED, _drop_hedge),
     _m("swap-term", "a look-alike or one-letter slip: hypoglykemi becomes hyperglykemi",
-       "term-changed", _swap_term),
-    _m("swap-side", "höger and vänster (left and right) swapped", "laterality-changed", _swap_side),
-    _m("drop-side", "the side word is lost", "laterality-changed", _drop_side),
+       TERM_CHANGED, _swap_term),
+    _m("swap-side", "höger and vänster (left and right) swapped", LATERALITY_CHANGED, _swap_side),
+    _m("drop-side", "the side word is lost", LATERALITY_CHANGED, _drop_side),
     _m("break-decimal-comma", "a decimal comma read as a separator: 2,5 mg becomes 25 mg",
-       "number-changed", _break_decimal),
-    _m("lose-micro", "µ shown as m: 50 µg becomes 50 mg", "unit-changed", _lose_micro),
-    _m("drop-micro", "µ dropped by a narrow character set: 50 µg becomes 50 g", "unit-changed", _drop_micro),
-    _m("drop-unit", "the unit after a dose is lost", "unit-changed", _drop_unit),
-    _m("drop-comparator", "'CRP <5' loses its sign", "number-changed", _drop_comparator),
-    _m("change-digit", "a digit changes in transcription", "number-changed", _change_digit),
+       NUMBER_CHANGED, _break_decimal),
+    _m("lose-micro", "µ shown as m: 50 µg becomes 50 mg", UNIT_CHANGED, _lose_micro),
+    _m("drop-micro", "µ dropped by a narrow character set: 50 µg becomes 50 g", UNIT_CHANGED, _drop_micro),
+    _m("drop-unit", "the unit after a dose is lost", UNIT_CHANGED, _drop_unit),
+    _m("drop-comparator", "'CRP <5' loses its sign", NUMBER_CHANGED, _drop_comparator),
+    _m("change-digit", "a digit changes in transcription", NUMBER_CHANGED, _change_digit),
     _m("truncate-at-cap", "a field-length cap (64/200/255/1000/2000/4000/32767/65535) cuts the note",
-       "truncated", _truncate_at_cap),
-    _m("hl7-delimiter-cut", "an unescaped | ^ ~ \\ & in OBX-5 ends the field", "truncated", _hl7_delimiter_cut),
-    _m("hl7-cr-cut", "a CR inside an HL7 field starts a bogus segment and the rest is lost", "truncated",
+       TRUNCATED, _truncate_at_cap),
+    _m("hl7-delimiter-cut", "an unescaped | ^ ~ \\ & in OBX-5 ends the field", TRUNCATED, _hl7_delimiter_cut),
+    _m("hl7-cr-cut", "a CR inside an HL7 field starts a bogus segment and the rest is lost", TRUNCATED,
        _hl7_cr_cut),
     _m("merge-lines", "a line break (or <br/>, \\.br\\) removed without a space: words run together",
-       "words-merged", _merge_lines),
+       WORDS_MERGED, _merge_lines),
     _m("ascii-ignore", "the text passes a narrow character set with errors='ignore'",
-       "encoding-damaged unit-changed number-changed", _ascii_ignore),
+       (ENCODING_DAMAGED, UNIT_CHANGED, NUMBER_CHANGED), _ascii_ignore),
     _m("ascii-replace", "the text passes a narrow character set with errors='replace'",
-       "encoding-damaged unit-changed", _ascii_replace),
-    _m("mojibake", "UTF-8 bytes read as Windows-1252", "encoding-damaged unit-changed", _mojibake),
+       (ENCODING_DAMAGED, UNIT_CHANGED), _ascii_replace),
+    _m("mojibake", "UTF-8 bytes read as Windows-1252", (ENCODING_DAMAGED, UNIT_CHANGED), _mojibake),
     _m("eat-angle-brackets", "an HTML sanitiser strips what looks like a tag: 'CRP <5, ingen infektion'",
        _ANY_LOSS, _eat_angle_brackets),
     _m("eat-comments", "a sanitiser drops '<!-- ej -->' entirely", _ANY_LOSS, _eat_comments),
     _m("reorder-inline", "a converter moves an inline element ('<b>inte</b>') to the start",
-       "reordered", _reorder_inline),
+       REORDERED, _reorder_inline),
     _m("drop-sentence", "a converter silently drops a statement or section",
-       "term-dropped word-dropped truncated", _drop_sentence),
-    _m("drop-term", "the clinical term itself is lost", "term-dropped", _drop_term),
+       (TERM_DROPPED, WORD_DROPPED, TRUNCATED), _drop_sentence),
+    _m("drop-term", "the clinical term itself is lost", TERM_DROPPED, _drop_term),
     _m("drop-full-stop", "a lost full stop lets a negation run on into the next sentence",
-       "negation-added", _drop_full_stop),
-    _m("drop-short-word", "speech recognition deletes a short unstressed word", "word-dropped", _drop_short_word),
-    _m("rtf-brace-cut", "an RTF reader stops at an unmatched '}'", "truncated", _rtf_brace_cut),
+       NEGATION_ADDED, _drop_full_stop),
+    _m("drop-short-word", "speech recognition deletes a short unstressed word", WORD_DROPPED, _drop_short_word),
+    _m("rtf-brace-cut", "an RTF reader stops at an unmatched '}'", TRUNCATED, _rtf_brace_cut),
 )
 
 BENIGN: tuple[Mutant, ...] = (

@@ -17,11 +17,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from journal_fuzz.align import Opcode, align, aligned_pairs, slide
+from journal_fuzz.constants import LANGUAGES
+from journal_fuzz.kinds import (
+    CRITICAL,
+    HEDGE_CHANGED,
+    KINDS,
+    LATERALITY_CHANGED,
+    MAJOR,
+    MINOR,
+    NEGATION_ADDED,
+    NEGATION_DROPPED,
+    NUMBER_CHANGED,
+    REORDERED,
+    SEVERITIES,
+    UNIT_CHANGED,
+    HunkFacts,
+    classify,
+    kind_for_change,
+    severity_rank,
+)
 from journal_fuzz.lexicon import (
     DRUG,
     HEDGE_POST,
     HEDGE_PRE,
-    LANGUAGES,
     NEG_POST,
     NEG_PRE,
     PSEUDO,
@@ -32,22 +50,13 @@ from journal_fuzz.lexicon import (
     Match,
     load_lexicon,
 )
-from journal_fuzz.negation import NEGATED, Analysis
+from journal_fuzz.negation import Analysis
 from journal_fuzz.notes import Note
 from journal_fuzz.text import Policy, Tokens, tokenize
+from journal_fuzz.wording import oneline
 
 __all__ = ["KINDS", "SEVERITIES", "ConceptChange", "Finding", "Verdict", "compare", "detect_language"]
 
-KINDS: tuple[str, ...] = (
-    "negation-dropped", "negation-added", "hedge-changed", "term-dropped", "term-changed", "number-changed",
-    "unit-changed", "laterality-changed", "words-merged", "reordered", "truncated", "encoding-damaged",
-    "word-dropped", "word-added", "word-changed", "field-dropped", "field-changed",
-)
-SEVERITIES: tuple[str, ...] = ("critical", "major", "minor")
-_RANK = {s: i for i, s in enumerate(SEVERITIES)}
-
-_NEG_ROLES = frozenset({NEG_PRE, NEG_POST, PSEUDO})
-_HEDGE_ROLES = frozenset({HEDGE_PRE, HEDGE_POST})
 _CRITICAL_ROLES = frozenset({NEG_PRE, NEG_POST, PSEUDO, HEDGE_PRE, HEDGE_POST, SIDE, UNIT, DRUG, TERM})
 _COMPARATORS = frozenset({"<", ">", "≤", "≥", "±", "≦", "≧", "⩽", "⩾", "="})
 _NUMBER_JOINERS = frozenset({"/", "-", "–", "−", "x", "×", "^", ":", "*"})
@@ -60,7 +69,6 @@ _MOVE_DISTANCE = 60
 # or replacement characters.
 _MOJIBAKE_LEADS = frozenset("ÂÃÌÍÎÏÐÑâð\ufffd?")
 _CP1252_EXTRAS = frozenset("€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ")
-_MASS_UNITS = {"kg": 1e3, "g": 1.0, "mg": 1e-3, "µg": 1e-6, "ng": 1e-9, "pg": 1e-12}
 _SV_MARKERS = frozenset(
     "och är inte ej med på för har av till som utan ingen inga inget vid hö vä pat patienten sedan nu "
     "dagar ua förnekar".split())
@@ -110,6 +118,10 @@ class Finding:
     path: str | None = None
     """Where in a FHIR resource the text lives, for findings from ``compare_resources``."""
     concepts: list[ConceptChange] = field(default_factory=list)
+    sent_spans: list[tuple[int, int]] = field(default_factory=list)
+    """The character spans of the sent text this finding is about: what a report marks as lost."""
+    received_spans: list[tuple[int, int]] = field(default_factory=list)
+    """The character spans of the received text this finding is about: what a report marks as added."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +131,8 @@ class Finding:
             "sent_context": self.sent_context, "received_context": self.received_context,
             "explanation": self.explanation, "path": self.path,
             "concepts": [c.to_dict() for c in self.concepts],
+            "sent_spans": [list(sp) for sp in self.sent_spans],
+            "received_spans": [list(sp) for sp in self.received_spans],
         }
 
     def headline(self) -> str:
@@ -137,8 +151,8 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
-        limit = _RANK[self.policy.fail_on]
-        return not any(_RANK[f.severity] <= limit for f in self.findings)
+        limit = severity_rank(self.policy.fail_on)
+        return not any(severity_rank(f.severity) <= limit for f in self.findings)
 
     @property
     def kinds(self) -> list[str]:
@@ -228,9 +242,9 @@ class _Hunk:
     s_idx: list[int]
     r_idx: list[int]
     changes: list[tuple[int, int, ConceptChange]] = field(default_factory=list)
-    moved: bool = False
-    """Some of this hunk's words were moved elsewhere (and are reported by a move hunk)."""
-    move: bool = False
+    lent: bool = False
+    """Some of this hunk's words were moved elsewhere (and are reported by the move hunk that took them)."""
+    is_move: bool = False
     """This hunk is a reordering: ``s_idx`` words reappear at ``r_idx``."""
     truncated: bool = False
     """The received text ends where this hunk starts: everything after was lost."""
@@ -284,24 +298,6 @@ def _encoding_damage(s: str, r: str) -> str | None:
     return None
 
 
-def _garbled(s: str, r: str) -> bool:
-    """Whether ``r`` shows the damage (replacement marks or characters ``s`` never had)."""
-    return "?" in r or "\ufffd" in r or bool(set(c for c in r if not c.isascii()) - set(s))
-
-
-def _number_value(key: str, language: str) -> float | None:
-    text = key
-    if language == "en" and re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
-        text = text.replace(",", "")
-    text = text.replace(",", ".")
-    if text.count(".") > 1:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
 class _Comparison:
     def __init__(self, ts: Tokens, tr: Tokens, lexicon: Lexicon, language: str) -> None:
         self.ts, self.tr = ts, tr
@@ -325,7 +321,7 @@ class _Comparison:
         standalone = self._attach_concepts(hunks)
         findings: list[Finding] = []
         for h in hunks:
-            if h.move:
+            if h.is_move:
                 findings.append(self._move_finding(h))
             elif h.s_idx or h.r_idx:
                 findings.append(self._classify(h))
@@ -394,14 +390,14 @@ class _Comparison:
                     continue
                 taken = other.s_idx[at:at + n]
                 other.s_idx = other.s_idx[:at] + other.s_idx[at + n:]
-                other.moved = True
-                moves.append(_Hunk(taken[0], taken[-1] + 1, ins.j1, ins.j2, taken, ins.r_idx, move=True))
+                other.lent = True
+                moves.append(_Hunk(taken[0], taken[-1] + 1, ins.j1, ins.j2, taken, ins.r_idx, is_move=True))
                 ins.r_idx = []
-                ins.moved = True
+                ins.lent = True
                 break
         # The mirror image: words inserted inside a replaced stretch, deleted elsewhere.
         for dele in hunks:
-            if dele.r_idx or not dele.s_idx or dele.moved:
+            if dele.r_idx or not dele.s_idx or dele.lent:
                 continue
             moved = [ks[i] for i in dele.s_idx]
             n = len(moved)
@@ -414,10 +410,10 @@ class _Comparison:
                     continue
                 placed = other.r_idx[at:at + n]
                 other.r_idx = other.r_idx[:at] + other.r_idx[at + n:]
-                other.moved = True
-                moves.append(_Hunk(dele.i1, dele.i2, placed[0], placed[-1] + 1, dele.s_idx, placed, move=True))
+                other.lent = True
+                moves.append(_Hunk(dele.i1, dele.i2, placed[0], placed[-1] + 1, dele.s_idx, placed, is_move=True))
                 dele.s_idx = []
-                dele.moved = True
+                dele.lent = True
                 break
         return moves
 
@@ -441,13 +437,14 @@ class _Comparison:
         a, _b = ts.span(taken[0], taken[-1] + 1)
         ra, _rb = tr.span(ins.r_idx[0], ins.r_idx[-1] + 1) if ins.r_idx else tr.span(ins.j1, ins.j1)
         return Finding(
-            kind="reordered", severity="critical" if critical else "major",
+            kind=REORDERED, severity=CRITICAL if critical else MAJOR,
             sent_text=words, received_text=tr.original(ins.r_idx[0], ins.r_idx[-1] + 1) if ins.r_idx else "",
             sent_offset=a, received_offset=ra,
             concept=self._lead_concept(h.changes).concept if h.changes else self._concept_name(self.sa, taken),
             explanation=explanation, concepts=[c for _t, _u, c in h.changes],
             sent_context=self._context(ts, taken[0], taken[-1] + 1, "-"),
             received_context=self._context(tr, ins.r_idx[0], ins.r_idx[-1] + 1, "+") if ins.r_idx else "",
+            sent_spans=self._spans(ts, taken), received_spans=self._spans(tr, ins.r_idx),
         )
 
     # -- concepts -------------------------------------------------------------------------------------------
@@ -565,28 +562,19 @@ class _Comparison:
         lead = self._lead_concept(group)
         t, u = next((t, u) for t, u, c in group if c is lead)
         group = sorted(group, key=lambda item: item[2] is not lead)
-        kind = self._kind_for_change(lead)
+        kind = _change_kind(lead)
         listed = self._listed([c for _t, _u, c in group])
         explanation = (f"{listed}, though every word is still there: the sentence's structure (punctuation or "
                        f"word order) changed which words a cue governs")
         return Finding(
-            kind=kind, severity="critical", sent_text=self.ts.original(t, t + 1),
+            kind=kind, severity=CRITICAL, sent_text=self.ts.original(t, t + 1),
             received_text=self.tr.original(u, u + 1), sent_offset=self.ts.span(t, t + 1)[0],
             received_offset=self.tr.span(u, u + 1)[0], concept=lead.concept, explanation=explanation,
             sent_context=self._context(self.ts, t, t + 1, "-"),
             received_context=self._context(self.tr, u, u + 1, "+"),
             concepts=[c for _t, _u, c in group],
+            sent_spans=self._spans(self.ts, [t]), received_spans=self._spans(self.tr, [u]),
         )
-
-    @staticmethod
-    def _kind_for_change(c: ConceptChange) -> str:
-        if c.aspect == "side":
-            return "laterality-changed"
-        if c.sent == NEGATED:
-            return "negation-dropped"
-        if c.received == NEGATED:
-            return "negation-added"
-        return "hedge-changed"
 
     @staticmethod
     def _listed(changes: Sequence[ConceptChange]) -> str:
@@ -598,30 +586,17 @@ class _Comparison:
 
     # -- classification -------------------------------------------------------------------------------------
     def _classify(self, h: _Hunk) -> Finding:
+        """The finding for one changed stretch: gather the facts, let the registry's rules name the kind."""
         ts, tr, sa, ra = self.ts, self.tr, self.sa, self.ra
         S, R = h.s_idx, h.r_idx
         # Words moved out of this stretch are reported by their move; show only what stayed.
-        s_text = (" ".join(ts.original(i, i + 1) for i in S) if h.moved else ts.original(S[0], S[-1] + 1)) \
+        s_text = (" ".join(ts.original(i, i + 1) for i in S) if h.lent else ts.original(S[0], S[-1] + 1)) \
             if S else ""
         r_text = tr.original(R[0], R[-1] + 1) if R else ""
         s_keys = [ts.keys[i] for i in S]
         r_keys = [tr.keys[j] for j in R]
-        s_roles = [self._role(sa, i) for i in S]
-        r_roles = [self._role(ra, j) for j in R]
-        s_matches = self._matches(sa, S)
-        r_matches = self._matches(ra, R)
         critical = self._critical(sa, S) or self._critical(ra, R) or bool(h.changes)
         words = any(_is_word(k) or k[:1].isdigit() for k in s_keys + r_keys)
-        base_severity = "critical" if critical else ("major" if words else "minor")
-        polarity = [c for _t, _u, c in h.changes if c.aspect == "polarity"]
-        concept = self._lead_concept(h.changes).concept if h.changes else self._concept_name(sa, S)
-        notes = f"; {self._listed([c for _t, _u, c in h.changes])}" if h.changes else ""
-        kind: str
-        severity = base_severity
-        explanation: str
-
-        s_unit = [m.entry.value for m in s_matches if m.entry.role == UNIT]
-        r_unit = [m.entry.value for m in r_matches if m.entry.role == UNIT]
         damage = _encoding_damage(s_text, r_text) if S else None
         if damage is None:
             # "°C" -> "Â°C" inserts a token, "a\u00a0b" -> "aÂ\u00a0b" damages the space between two words:
@@ -629,149 +604,43 @@ class _Comparison:
             lo, hi = max(0, h.i1 - 1), min(len(ts), h.i2 + 1)
             rlo, rhi = max(0, h.j1 - 1), min(len(tr), h.j2 + 1)
             damage = _encoding_damage(ts.original(lo, hi), tr.original(rlo, rhi))
-        s_neg = sum(1 for m in s_matches if m.entry.role in _NEG_ROLES)
-        r_neg = sum(1 for m in r_matches if m.entry.role in _NEG_ROLES)
-        s_hedge = sum(1 for m in s_matches if m.entry.role in _HEDGE_ROLES)
-        r_hedge = sum(1 for m in r_matches if m.entry.role in _HEDGE_ROLES)
-        s_side = [m.entry.value for m in s_matches if m.entry.role == SIDE]
-        r_side = [m.entry.value for m in r_matches if m.entry.role == SIDE]
-        s_num = [k for i, k in zip(S, s_keys, strict=True) if self._numberish(sa, i)]
-        r_num = [k for j, k in zip(R, r_keys, strict=True) if self._numberish(ra, j)]
-        s_terms = [i for i, r in zip(S, s_roles, strict=True) if r in (TERM, DRUG)]
-        r_terms = [j for j, r in zip(R, r_roles, strict=True) if r in (TERM, DRUG)]
-        # A whole statement deleted (cue, finding and all) is a dropped statement, not a flipped one.
-        whole_sentences = bool(S) and not R and sa.sentence_bounds(S[0])[0] == S[0] and \
-            sa.sentence_bounds(S[-1])[1] == S[-1] + 1
-        statement_gone = not polarity and not R and (whole_sentences or any(
-            r not in _NEG_ROLES and r not in _HEDGE_ROLES and _is_word(k)
-            for r, k in zip(s_roles, s_keys, strict=True)))
-
-        if h.truncated:
-            kind = "truncated"
-            kept = tr.original(max(0, len(tr) - 4), len(tr)) if len(tr) else ""
-            lost = len([k for k in s_keys if k[:1].isalnum()])
-            explanation = (f"the text was cut off after '{kept}': {lost} word{'s' if lost != 1 else ''} "
-                           f"lost ('{_clip(s_text)}')") if kept else f"nothing came back of '{_clip(s_text)}'"
-        elif damage and (s_unit or r_unit) and s_unit != r_unit:
-            kind = "unit-changed"
-            severity = "critical"
-            explanation = f"the unit '{_join(s_unit)}' became '{_join(r_unit) or r_text}' ({damage})"
-        elif damage and s_num != r_num and not _garbled(s_text, r_text):
-            kind = "number-changed"
-            severity = "critical"
-            explanation = f"'{_clip(s_text)}' became '{_clip(r_text)}' ({damage})"
-        elif damage:
-            kind = "encoding-damaged"
-            # Even where only a space or a symbol was hit, the pipeline is corrupting characters.
-            severity = "critical" if base_severity == "critical" else "major"
-            explanation = f"'{_clip(s_text)}' came back as '{_clip(r_text)}': {damage}"
-        elif S and R and "".join(s_keys) == "".join(r_keys) and len(R) < len(S):
-            kind = "words-merged"
-            explanation = f"'{_clip(s_text)}' ran together into '{_clip(r_text)}'"
-        elif s_neg != r_neg and not (statement_gone and s_neg > r_neg):
-            if s_neg > r_neg:
-                kind = "negation-dropped"
-                cue = _join(m.entry.surface for m in s_matches if m.entry.role in _NEG_ROLES)
-                explanation = _lost("negation", cue, s_text, r_text)
-            else:
-                kind = "negation-added"
-                cue = _join(m.entry.surface for m in r_matches if m.entry.role in _NEG_ROLES)
-                explanation = f"a negation '{cue}' appeared that was not sent"
-            severity = "critical"
-        elif s_hedge != r_hedge and not (statement_gone and s_hedge > r_hedge):
-            kind = "hedge-changed"
-            severity = "critical"
-            if s_hedge > r_hedge:
-                cue = _join(m.entry.surface for m in s_matches if m.entry.role in _HEDGE_ROLES)
-                explanation = _lost("uncertainty cue", cue, s_text, r_text)
-            else:
-                cue = _join(m.entry.surface for m in r_matches if m.entry.role in _HEDGE_ROLES)
-                explanation = f"an uncertainty cue '{cue}' appeared that was not sent"
-        elif whole_sentences and not h.changes:
-            names = _join(m.entry.value for m in s_matches if m.entry.role in (TERM, DRUG))
-            kind = "term-dropped" if names else "word-dropped"
-            explanation = f"the statement '{_clip(s_text)}' was dropped" + (
-                f", and with it the clinical terms '{names}'" if names else "")
-        elif s_side != r_side:
-            kind = "laterality-changed"
-            severity = "critical"
-            explanation = f"the side '{_join(s_side) or '(none)'}' became '{_join(r_side) or '(none)'}'"
-        elif s_num != r_num:
-            kind = "number-changed"
-            s_vals = [_number_value(k, self.language) for k in s_num]
-            r_vals = [_number_value(k, self.language) for k in r_num]
-            same_value = s_vals == r_vals and None not in s_vals and len(s_num) == len(r_num) and \
-                [k for k in s_num if not k[:1].isdigit()] == [k for k in r_num if not k[:1].isdigit()]
-            severity = "major" if same_value and not h.changes else "critical"
-            explanation = f"'{_clip(s_text)}' became '{_clip(r_text)}'"
-            if same_value:
-                explanation += ": same value, written differently"
-            elif len(s_vals) == 1 == len(r_vals) and s_vals[0] and r_vals[0]:
-                ratio = r_vals[0] / s_vals[0]
-                if ratio >= 2 or ratio <= 0.5:
-                    explanation += f" ({ratio:g}× the value sent)"
-        elif s_unit != r_unit:
-            kind = "unit-changed"
-            same = bool(s_unit) and len(s_unit) == len(r_unit) and all(
-                a == b for a, b in zip(s_unit, r_unit, strict=True))
-            severity = "major" if same else "critical"
-            explanation = f"the unit '{_join(s_unit) or s_text}' became '{_join(r_unit) or r_text or '(none)'}'"
-            factor = _unit_factor(s_unit, r_unit)
-            if factor:
-                explanation += f": {factor}"
-        elif s_terms or (r_terms and not polarity):
-            if s_terms and not R:
-                kind = "term-dropped"
-                names = _join(m.entry.value for m in s_matches if m.entry.role in (TERM, DRUG))
-                explanation = (f"the clinical term '{names}' was dropped" if len(S) <= 2 else
-                               f"'{_clip(s_text)}' was dropped, and with it the clinical terms '{names}'")
-            elif s_terms:
-                kind = "term-changed"
-                explanation = f"the clinical term '{_clip(s_text)}' became '{_clip(r_text)}'"
-            elif S:
-                kind = "word-changed"
-                explanation = f"'{_clip(s_text)}' became the clinical term '{_clip(r_text)}'"
-            else:
-                kind = "word-added"
-                explanation = f"the clinical term '{_clip(r_text)}' appeared that was not sent"
-            severity = "critical"
-        elif h.changes:
-            kind = self._kind_for_change(self._lead_concept(h.changes))
-            severity = "critical"
-            what = f"'{_clip(s_text)}' was lost" if S and not R else (
-                f"'{_clip(r_text)}' was added" if R and not S else f"'{_clip(s_text)}' became '{_clip(r_text)}'")
-            explanation = f"{what}, which changes what the sentence says"
-        elif S and R and "".join(s_keys) == "".join(r_keys):
-            kind = "word-changed"
-            severity = "minor"
-            explanation = f"'{_clip(s_text)}' was split into '{_clip(r_text)}'"
-        elif S and not R:
-            kind = "word-dropped"
-            explanation = f"'{_clip(s_text)}' was dropped"
-        elif R and not S:
-            kind = "word-added"
-            explanation = f"'{_clip(r_text)}' appeared that was not sent"
-        else:
-            kind = "word-changed"
-            explanation = f"'{_clip(s_text)}' became '{_clip(r_text)}'"
-        if concept is None and kind in ("number-changed", "unit-changed") and S:
+        changes = [c for _t, _u, c in h.changes]
+        lead = self._lead_concept(h.changes) if h.changes else None
+        facts = HunkFacts(
+            language=self.language, sent_text=s_text, received_text=r_text, sent_keys=s_keys, received_keys=r_keys,
+            sent_matches=self._matches(sa, S), received_matches=self._matches(ra, R),
+            sent_numbers=[k for i, k in zip(S, s_keys, strict=True) if self._numberish(sa, i)],
+            received_numbers=[k for j, k in zip(R, r_keys, strict=True) if self._numberish(ra, j)],
+            sent_roles=[self._role(sa, i) for i in S],
+            base_severity=CRITICAL if critical else (MAJOR if words else MINOR), damage=damage,
+            whole_sentences=bool(S) and not R and sa.sentence_bounds(S[0])[0] == S[0]
+            and sa.sentence_bounds(S[-1])[1] == S[-1] + 1,
+            truncated=h.truncated, kept_tail=tr.original(max(0, len(tr) - 4), len(tr)) if len(tr) else "",
+            changes=changes, change_kind=_change_kind(lead) if lead is not None else None)
+        verdict = classify(facts)
+        kind, severity, explanation = verdict.kind, verdict.severity, verdict.explanation
+        concept = lead.concept if lead is not None else self._concept_name(sa, S)
+        if concept is None and kind in (NUMBER_CHANGED, UNIT_CHANGED) and S:
             concept = self._subject(sa, S[0])
-        if concept is None and kind in ("negation-dropped", "negation-added", "hedge-changed",
-                                        "laterality-changed") and (S or R):
+        if concept is None and kind in (NEGATION_DROPPED, NEGATION_ADDED, HEDGE_CHANGED, LATERALITY_CHANGED) \
+                and (S or R):
             # "Ingen förändring av abscess" -> "förändring av abscess": no polarity flips (a pseudo-negation), but
             # the reader still needs to know what the statement was about.
             concept = self._nearest_term(sa, S[0]) if S else self._nearest_term(ra, R[0])
-        if kind in ("truncated", "encoding-damaged", "words-merged", "word-changed", "word-dropped",
-                    "word-added") and h.changes and severity != "critical":
-            severity = "critical"
-        explanation += notes
+        if changes and severity != CRITICAL:
+            # Whatever the words, a change that flips a concept is critical.
+            severity = CRITICAL
+        if changes:
+            explanation += f"; {self._listed(changes)}"
         s_lo, s_hi = (S[0], S[-1] + 1) if S else (h.i1, h.i1)
         r_lo, r_hi = (R[0], R[-1] + 1) if R else (h.j1, h.j1)
         return Finding(
             kind=kind, severity=severity, sent_text=s_text, received_text=r_text,
             sent_offset=ts.span(s_lo, s_hi)[0], received_offset=tr.span(r_lo, r_hi)[0], concept=concept,
             explanation=explanation, sent_context=self._context(ts, s_lo, s_hi, "-"),
-            received_context=self._context(tr, r_lo, r_hi, "+"), concepts=[c for _t, _u, c in h.changes],
+            received_context=self._context(tr, r_lo, r_hi, "+"), concepts=changes,
+            sent_spans=self._spans(ts, S),
+            received_spans=self._spans(tr, R),
         )
 
     @staticmethod
@@ -782,48 +651,34 @@ class _Comparison:
         return [m for m in side.matches(idx[0], idx[-1] + 1) if want.intersection(range(m.start, m.end))]
 
     @staticmethod
+    def _spans(tok: Tokens, idx: Sequence[int]) -> list[tuple[int, int]]:
+        """Character spans of the tokens ``idx`` (in order), one per run of neighbouring tokens."""
+        out: list[tuple[int, int]] = []
+        run: list[int] = []
+        for i in idx:
+            if run and i != run[-1] + 1:
+                out.append(tok.span(run[0], run[-1] + 1))
+                run = []
+            run.append(i)
+        if run:
+            out.append(tok.span(run[0], run[-1] + 1))
+        return out
+
+    @staticmethod
     def _context(tok: Tokens, lo: int, hi: int, mark: str) -> str:
         n = len(tok)
         a, _ = tok.span(max(0, lo - _CONTEXT_TOKENS), lo)
         _, b = tok.span(hi, min(n, hi + _CONTEXT_TOKENS))
         ca, cb = tok.span(lo, hi)
         text = tok.text
-        before = _oneline(text[a:ca])
-        after = _oneline(text[cb:b])
-        changed = _oneline(text[ca:cb])
+        before = oneline(text[a:ca])
+        after = oneline(text[cb:b])
+        changed = oneline(text[ca:cb])
         lead = "…" if text[:a].strip() else ""
         tail = "…" if text[b:].strip() else ""
         core = f"[{mark}{changed}{mark}]" if changed else ""
         return f"{lead}{before}{core}{after}{tail}"
 
 
-def _lost(what: str, cue: str, s_text: str, r_text: str) -> str:
-    if _squash(cue) == _squash(s_text):
-        out = f"the {what} '{cue}' was lost"
-    else:
-        out = f"'{_clip(s_text)}' of the {what} '{cue}' was lost"
-    return out + (f", replaced by '{_clip(r_text)}'" if r_text else "")
-
-
-def _oneline(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    text = _oneline(text).strip()
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _join(items: Iterable[str]) -> str:
-    return ", ".join(dict.fromkeys(items))
-
-
-def _unit_factor(s_unit: Sequence[str], r_unit: Sequence[str]) -> str:
-    if len(s_unit) != 1 or len(r_unit) != 1:
-        return ""
-    a, b = _MASS_UNITS.get(s_unit[0]), _MASS_UNITS.get(r_unit[0])
-    if a is None or b is None or a == b:
-        return ""
-    ratio = b / a
-    return f"the same number now means {ratio:g}× the amount" if ratio > 1 else \
-        f"the same number now means 1/{1 / ratio:g} of the amount"
+def _change_kind(c: ConceptChange) -> str:
+    return kind_for_change(c.aspect, c.sent, c.received)

@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from journal_fuzz.constants import MAJOR, MINOR, SEVERITIES
+
 __all__ = ["TOKEN_RE", "Policy", "Tokens", "tokenize"]
 
 
@@ -34,18 +36,18 @@ class Policy:
     """Letter case."""
     entities: bool = True
     """XML/HTML character references: ``&auml;``, ``&#228;``, ``&#xE4;``, ``&amp;``."""
-    fail_on: str = "major"
+    fail_on: str = MAJOR
     """Lowest severity that makes a verdict fail: ``"critical"``, ``"major"`` or ``"minor"``."""
 
     def __post_init__(self) -> None:
-        if self.fail_on not in ("critical", "major", "minor"):
+        if self.fail_on not in SEVERITIES:
             raise ValueError(f"Policy.fail_on must be critical, major or minor, not {self.fail_on!r}")
 
     @classmethod
     def strict(cls) -> Policy:
         """A policy under which every change of characters is reported."""
         return cls(whitespace=False, unicode_forms=False, invisible=False, case=False, entities=False,
-                   fail_on="minor")
+                   fail_on=MINOR)
 
 
 # A number keeps its decimal comma or point ("2,5" is one token, so "2,5" -> "25" is one changed token);

@@ -20,6 +20,7 @@ from deepdiff import DeepDiff
 
 from journal_fuzz.fhir.errors import FhirError
 from journal_fuzz.fhir.extract import TextField, extract_texts, strip_texts
+from journal_fuzz.kinds import CRITICAL, ENCODING_DAMAGED, FIELD_CHANGED, FIELD_DROPPED, MAJOR, TRUNCATED
 from journal_fuzz.oracle import Finding, Verdict, compare, detect_language
 from journal_fuzz.text import Policy
 
@@ -40,7 +41,7 @@ _VERIFICATION = {
     "provisional (uncertain)", "differential": "one of several possible diagnoses", "presumed": "presumed",
     "entered-in-error": "entered in error",
 }
-_PROBLEM_KINDS = ("encoding-damaged", "truncated")
+_PROBLEM_KINDS = (ENCODING_DAMAGED, TRUNCATED)
 
 
 def fhir_path(root: str, keys: list[Any]) -> str:
@@ -144,19 +145,19 @@ def _align(sent: list[TextField], received: list[TextField]) -> tuple[
 # -- text findings ----------------------------------------------------------------------------------------
 def _dropped(tf: TextField, why: str | None = None) -> Finding:
     explanation = why or f"{_describe(tf)} ({_tail(tf.path)}) did not come back"
-    return Finding(kind="field-dropped", severity="critical", sent_text=tf.text, received_text="", sent_offset=0,
+    return Finding(kind=FIELD_DROPPED, severity=CRITICAL, sent_text=tf.text, received_text="", sent_offset=0,
                    received_offset=0, concept=None,
                    explanation=f"{explanation}; its words are lost: '{_clip(tf.text)}'",
                    sent_context=_clip(tf.text), received_context="", path=tf.path)
 
 
 def _problem_finding(s: TextField, r: TextField) -> Finding:
-    kind = r.problem_kind or "field-changed"
+    kind = r.problem_kind or FIELD_CHANGED
     offset = r.problem_offset if r.problem_offset is not None else 0
     rest = r.text[offset:] if r.problem_offset is not None else r.text
-    severity = "critical" if kind == "truncated" else "major"
+    severity = CRITICAL if kind == TRUNCATED else MAJOR
     explanation = f"{_describe(r)}: {r.problem}"
-    if kind == "truncated" and rest.strip():
+    if kind == TRUNCATED and rest.strip():
         explanation += f" ('{_clip(rest)}')"
     return Finding(kind=kind, severity=severity, sent_text="", received_text=rest, sent_offset=0,
                    received_offset=offset, concept=None, explanation=explanation, sent_context=_clip(s.text),
@@ -165,9 +166,9 @@ def _problem_finding(s: TextField, r: TextField) -> Finding:
 
 def _text_findings(s: TextField, r: TextField, language: str, policy: Policy,
                    lexicons: Sequence[str | os.PathLike[str]] = ()) -> list[Finding]:
-    if r.problem_kind == "field-dropped" and s.problem_kind != "field-dropped":
+    if r.problem_kind == FIELD_DROPPED and s.problem_kind != FIELD_DROPPED:
         return [_dropped(s, f"{_describe(s)} ({_tail(s.path)}) came back empty: {r.problem}")]
-    unreadable = r.problem_kind == "field-changed" and s.problem is None
+    unreadable = r.problem_kind == FIELD_CHANGED and s.problem is None
     # An unreadable body (a PDF) has no text to compare; a recovered one (malformed XHTML) still has words.
     findings = [] if unreadable and not r.text.strip() else \
         compare(s.text, r.text, language, policy=policy, lexicons=lexicons).findings
@@ -273,10 +274,10 @@ def _structure_findings(root: str, sent: dict[str, Any], received: dict[str, Any
                 continue
             if removed and _reported(path, dropped_paths):
                 continue
-            severity = "critical" if _critical(keys, before) else "major"
+            severity = CRITICAL if _critical(keys, before) else MAJOR
             if removed:
                 explanation = f"{_field_name(keys)} ('{_clip(_show(before))}') was dropped"
-                findings.append(Finding(kind="field-dropped", severity=severity, sent_text=_show(before),
+                findings.append(Finding(kind=FIELD_DROPPED, severity=severity, sent_text=_show(before),
                                         received_text="", sent_offset=0, received_offset=0, concept=None,
                                         explanation=explanation, sent_context=_clip(_show(before)),
                                         received_context="", path=path))
@@ -284,7 +285,7 @@ def _structure_findings(root: str, sent: dict[str, Any], received: dict[str, Any
                 explanation = _change_explanation(keys, before, after)
                 if category == "type_changes":
                     explanation += f" (type {type(before).__name__} became {type(after).__name__})"
-                findings.append(Finding(kind="field-changed", severity=severity, sent_text=_show(before),
+                findings.append(Finding(kind=FIELD_CHANGED, severity=severity, sent_text=_show(before),
                                         received_text=_show(after), sent_offset=0, received_offset=0,
                                         concept=None, explanation=explanation, sent_context=_clip(_show(before)),
                                         received_context=_clip(_show(after)), path=path))
@@ -317,7 +318,7 @@ def compare_resources(sent: dict[str, Any], received: dict[str, Any], language: 
     findings: list[Finding] = [_dropped(tf) for tf in dropped if tf.text.strip()]
     for s, r in pairs:
         findings.extend(_text_findings(s, r, language, policy, lexicons))
-    dropped_paths = [f.path for f in findings if f.kind == "field-dropped" and f.path]
+    dropped_paths = [f.path for f in findings if f.kind == FIELD_DROPPED and f.path]
     findings.extend(_structure_findings(root, sent, received, dropped_paths))
     findings.sort(key=lambda f: (_path_key(f.path), f.sent_offset))
     return Verdict(findings, language, policy)

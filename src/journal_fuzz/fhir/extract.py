@@ -24,6 +24,7 @@ from journal_fuzz.fhir.errors import FhirError
 from journal_fuzz.fhir.render import split_content_type
 from journal_fuzz.fhir.rtf import read_rtf
 from journal_fuzz.fhir.xmlsafe import parse_html, parse_xml
+from journal_fuzz.kinds import ENCODING_DAMAGED, FIELD_CHANGED, FIELD_DROPPED, TRUNCATED
 
 __all__ = ["FORMS", "TextField", "extract_texts", "markup_text", "strip_texts", "unescape_markdown"]
 
@@ -152,7 +153,7 @@ def _xhtml_text(data: str, what: str) -> tuple[str, str | None]:
 
 def _narrative(path: str, div: str) -> TextField:
     text, problem = _xhtml_text(div, "the narrative")
-    return TextField(path, text, "narrative", problem=problem, problem_kind="field-changed" if problem else None)
+    return TextField(path, text, "narrative", problem=problem, problem_kind=FIELD_CHANGED if problem else None)
 
 
 def _attachment(path: str, att: dict[str, Any]) -> TextField:
@@ -163,17 +164,17 @@ def _attachment(path: str, att: dict[str, Any]) -> TextField:
     if not isinstance(data, str):
         where = f" (only a url: {att['url']})" if isinstance(att.get("url"), str) else ""
         return TextField(path, "", "attachment", content_type, problem=f"the attachment has no inline data{where}",
-                         problem_kind="field-dropped")
+                         problem_kind=FIELD_DROPPED)
     try:
         # Some servers wrap base64 at 76 columns: whitespace is not damage.
         raw = base64.b64decode("".join(data.split()).encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         return TextField(path, "", "attachment", content_type, problem="the attachment data is not valid base64",
-                         problem_kind="encoding-damaged")
+                         problem_kind=ENCODING_DAMAGED)
     if media not in _TEXT_TYPES:
         return TextField(path, "", "attachment", content_type,
                          problem=f"cannot read text from an attachment of type {media or '(none)'}",
-                         problem_kind="field-changed")
+                         problem_kind=FIELD_CHANGED)
     problem: str | None = None
     kind: str | None = None
     name = charset or "utf-8"
@@ -181,18 +182,18 @@ def _attachment(path: str, att: dict[str, Any]) -> TextField:
         codec = codecs.lookup(name).name
     except LookupError:
         codec = "utf-8"
-        problem, kind = f"the attachment declares an unknown charset {name!r}", "encoding-damaged"
+        problem, kind = f"the attachment declares an unknown charset {name!r}", ENCODING_DAMAGED
     try:
         body = raw.decode(codec)
     except UnicodeDecodeError:
         body = raw.decode(codec, "replace")
-        problem, kind = f"attachment bytes are not valid {name}", "encoding-damaged"
+        problem, kind = f"attachment bytes are not valid {name}", ENCODING_DAMAGED
     offset: int | None = None
     if media in ("text/rtf", "application/rtf"):
         rtf = read_rtf(body)
         text = rtf.text
         if rtf.problem and problem is None:
-            problem, kind, offset = rtf.problem, "truncated", rtf.problem_offset
+            problem, kind, offset = rtf.problem, TRUNCATED, rtf.problem_offset
     elif media == "text/html":
         root = parse_html(body)
         text = markup_text(root) if root is not None else ""
@@ -201,7 +202,7 @@ def _attachment(path: str, att: dict[str, Any]) -> TextField:
     else:
         text, malformed = _xhtml_text(body, "the attachment")
         if malformed and problem is None:
-            problem, kind = malformed, "field-changed"
+            problem, kind = malformed, FIELD_CHANGED
     return TextField(path, text, "attachment", content_type, problem, kind, offset)
 
 

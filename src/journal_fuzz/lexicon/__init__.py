@@ -1,8 +1,10 @@
 """Clinical lexicons as data: negation cues by NegEx role, hedges, sides, terms, drugs, units, routes.
 
-The packaged files (``sv.toml``, ``en.toml``; format in ``SCHEMA.md``) are merged with site lexicons, so a
-hospital can add its own terms and product names without editing the package: pass ``extra=[path]`` or set
-``JOURNAL_FUZZ_LEXICON`` to one or more paths separated by the platform's path separator.
+The packaged files (``sv.toml``, ``en.toml``, and every ``sv/*.toml``, ``en/*.toml`` beside them; format in
+``SCHEMA.md``) are merged with site lexicons, so a hospital can add its own terms and product names without editing
+the package: pass ``extra=[path]`` or set ``JOURNAL_FUZZ_LEXICON`` to one or more paths separated by the platform's
+path separator. Every file is checked against the schema when it is read: an unknown table or key (``[negaton]``,
+``prre = [...]``) is an error naming the file, the table and the key, never a silent no-op.
 """
 
 from __future__ import annotations
@@ -20,9 +22,28 @@ from journal_fuzz.constants import LANGUAGES
 from journal_fuzz.text import Policy, tokenize
 
 __all__ = [
-    "ABBREV", "DRUG", "FREQ", "HEDGE_POST", "HEDGE_PRE", "LANGUAGES", "NEG_POST", "NEG_PRE", "PSEUDO",
-    "ROUTE", "SIDE", "TERM", "TERMINATION", "UNIT",
-    "Entry", "Lexicon", "LexiconError", "Match", "load_lexicon",
+    "ABBREV",
+    "DRUG",
+    "FREQ",
+    "GENDERS",
+    "HEDGE_POST",
+    "HEDGE_PRE",
+    "LANGUAGES",
+    "NEG_POST",
+    "NEG_PRE",
+    "PSEUDO",
+    "ROUTE",
+    "SIDE",
+    "TERM",
+    "TERMINATION",
+    "TERM_CATEGORIES",
+    "UNIT",
+    "Entry",
+    "Lexicon",
+    "LexiconError",
+    "Match",
+    "TermInfo",
+    "load_lexicon",
 ]
 
 
@@ -52,6 +73,26 @@ HEDGE_ROLES = frozenset({HEDGE_PRE, HEDGE_POST})
 
 class LexiconError(ValueError):
     """A lexicon file that cannot be read or has the wrong shape."""
+
+
+TERM_CATEGORIES = ("finding", "symptom", "diagnosis", "anatomy", "procedure", "lab", "drug-class")
+"""The categories under ``[terms]``."""
+GENDERS = ("utr", "neu", "pl")
+"""Grammatical gender of a Swedish noun (en-ord, ett-ord) or a plural-only noun: what ingen/inget/inga agree with."""
+_TERM_KEYS = {"forms": list, "gender": str, "sided": bool}
+
+
+@dataclass(frozen=True)
+class TermInfo:
+    """What the lexicon says about one concept besides its surface forms."""
+
+    concept: str
+    category: str
+    forms: tuple[str, ...]
+    gender: str | None = None
+    """utr, neu or pl (Swedish nouns); None when not given."""
+    sided: bool = False
+    """Anatomy that has a right and a left (knä, lunga, öra; not hjärta, buk)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +132,7 @@ class Lexicon:
         self.sources = tuple(sources)
         self._index: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
         self._entries: list[Entry] = []
+        self._terms: dict[str, TermInfo] = {}
         self._compile()
 
     # -- building ---------------------------------------------------------------------------------------
@@ -120,8 +162,10 @@ class Lexicon:
             for form in forms:
                 self._add(form, Entry(SIDE, side, surface=form))
         for category, concepts in d.get("terms", {}).items():
-            for concept, forms in concepts.items():
-                for form in dict.fromkeys([concept, *forms]):
+            for concept, spec in concepts.items():
+                info = _term_info(concept, category, spec)
+                self._terms.setdefault(concept.casefold(), info)
+                for form in info.forms:
                     self._add(form, Entry(TERM, concept.casefold(), category, surface=form))
         drugs = d.get("drugs", {})
         for substance, forms in drugs.get("substances", {}).items():
@@ -185,9 +229,13 @@ class Lexicon:
         out: dict[str, list[str]] = {}
         for cat, concepts in self.data.get("terms", {}).items():
             if category is None or cat == category:
-                for concept, forms in concepts.items():
-                    out[concept] = list(dict.fromkeys([concept, *forms]))
+                for concept, spec in concepts.items():
+                    out[concept] = list(_term_info(concept, cat, spec).forms)
         return out
+
+    def term(self, concept: str) -> TermInfo | None:
+        """Gender, sidedness and forms of a concept (by its lemma), if the lexicon has it."""
+        return self._terms.get(concept.casefold())
 
     @property
     def abbreviation_keys(self) -> list[tuple[str, ...]]:
@@ -204,16 +252,107 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
             base[key] = value
 
 
+def _term_info(concept: str, category: str, spec: Any) -> TermInfo:
+    if isinstance(spec, dict):
+        forms = spec.get("forms", [])
+        return TermInfo(concept, category, tuple(dict.fromkeys([concept, *forms])), spec.get("gender"),
+                        bool(spec.get("sided", False)))
+    return TermInfo(concept, category, tuple(dict.fromkeys([concept, *spec])))
+
+
+_STR_LIST = "a list of strings"
+_SCHEMA: dict[str, dict[str, str]] = {
+    "meta": {"language": "a string", "sources": _STR_LIST, "description": "a string"},
+    "negation": {"pre": _STR_LIST, "post": _STR_LIST, "pseudo": _STR_LIST, "termination": _STR_LIST},
+    "hedge": {"pre": _STR_LIST, "post": _STR_LIST},
+    "sides": {"right": _STR_LIST, "left": _STR_LIST, "bilateral": _STR_LIST},
+    "frequencies": {"forms": _STR_LIST},
+    "text": {"abbreviations": _STR_LIST, "sections": _STR_LIST},
+    "confusables": {"pairs": "a list of [term, term] pairs"},
+}
+"""Tables with a fixed set of keys, and what each key holds. ``[terms.*]``, ``[drugs.*]``, ``[units]`` and
+``[routes]`` are keyed by concept instead, and checked by :func:`_check`."""
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _check(data: dict[str, Any], source: str) -> None:
+    """Raise :class:`LexiconError` naming ``source``, the table and the key of the first thing out of schema."""
+    def bad(where: str, why: str) -> LexiconError:
+        return LexiconError(f"lexicon {source}: {where}: {why} (see journal_fuzz/lexicon/SCHEMA.md)")
+
+    known = [*_SCHEMA, "terms", "drugs", "units", "routes"]
+    for table, body in data.items():
+        if table not in known:
+            raise bad(f"[{table}]", f"unknown table; known: {', '.join(known)}")
+        if not isinstance(body, dict):
+            raise bad(table, "must be a table")
+        if table in _SCHEMA:
+            for key, value in body.items():
+                want = _SCHEMA[table].get(key)
+                if want is None:
+                    raise bad(f"[{table}] {key}", f"unknown key; known: {', '.join(_SCHEMA[table])}")
+                ok = isinstance(value, str) if want == "a string" else _is_str_list(value) if want == _STR_LIST \
+                    else isinstance(value, list) and all(_is_str_list(v) and len(v) == 2 for v in value)
+                if not ok:
+                    raise bad(f"[{table}] {key}", f"must be {want}")
+        elif table == "terms":
+            for category, concepts in body.items():
+                if category not in TERM_CATEGORIES:
+                    raise bad(f"[terms.{category}]", f"unknown category; known: {', '.join(TERM_CATEGORIES)}")
+                if not isinstance(concepts, dict):
+                    raise bad(f"[terms.{category}]", "must be a table of concept = [forms]")
+                for concept, spec in concepts.items():
+                    _check_term(f"[terms.{category}] {concept!r}", spec, bad)
+        elif table == "drugs":
+            for key, value in body.items():
+                if key not in ("substances", "products"):
+                    raise bad(f"[drugs.{key}]", "unknown table; known: substances, products")
+                if not isinstance(value, dict):
+                    raise bad(f"[drugs.{key}]", "must be a table")
+                for name, forms in value.items():
+                    if key == "substances" and not _is_str_list(forms):
+                        raise bad(f"[drugs.substances] {name!r}", "must be a list of strings")
+                    if key == "products" and not isinstance(forms, str):
+                        raise bad(f"[drugs.products] {name!r}", "must be the substance it contains (a string)")
+        else:
+            for name, forms in body.items():
+                if not _is_str_list(forms):
+                    raise bad(f"[{table}] {name!r}", "must be a list of strings")
+
+
+def _check_term(where: str, spec: Any, bad: Any) -> None:
+    if _is_str_list(spec):
+        return
+    if not isinstance(spec, dict):
+        raise bad(where, "must be a list of forms or a table {forms = [...], gender = ..., sided = ...}")
+    for key, value in spec.items():
+        want = _TERM_KEYS.get(key)
+        if want is None:
+            raise bad(f"{where} {key}", f"unknown key; known: {', '.join(_TERM_KEYS)}")
+        if not isinstance(value, want) or (key == "forms" and not _is_str_list(value)):
+            raise bad(f"{where} {key}", f"must be {'a list of strings' if want is list else want.__name__}")
+    if spec.get("gender") not in (None, *GENDERS):
+        raise bad(f"{where} gender", f"must be one of {', '.join(GENDERS)}")
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise LexiconError(f"site lexicon not found: {path}") from None
+    except IsADirectoryError:
+        raise LexiconError(f"lexicon {path} is a directory, not a TOML file") from None
     except OSError as exc:
         raise LexiconError(f"cannot read lexicon {path}: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise LexiconError(f"lexicon {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
         raise LexiconError(f"lexicon {path} is not valid TOML: {exc}") from None
+    _check(data, str(path))
     return data
 
 
@@ -240,11 +379,26 @@ def _mtime(path: str) -> float:
         return -1.0
 
 
+def _packaged(language: str) -> list[tuple[str, str]]:
+    """The packaged files for ``language``: ``<language>.toml`` then ``<language>/*.toml`` by name."""
+    root = resources.files("journal_fuzz.lexicon")
+    files = [(f"{language}.toml", root.joinpath(f"{language}.toml").read_text(encoding="utf-8"))]
+    folder = root.joinpath(language)
+    if folder.is_dir():
+        files += sorted((f"{language}/{f.name}", f.read_text(encoding="utf-8")) for f in folder.iterdir()
+                        if f.name.endswith(".toml"))
+    return files
+
+
 @lru_cache(maxsize=32)
 def _load(language: str, site: tuple[tuple[str, float], ...]) -> Lexicon:
-    ref = resources.files("journal_fuzz.lexicon").joinpath(f"{language}.toml")
-    data = tomllib.loads(ref.read_text(encoding="utf-8"))
-    sources = [f"journal_fuzz/lexicon/{language}.toml"]
+    data: dict[str, Any] = {}
+    sources: list[str] = []
+    for name, text in _packaged(language):
+        part = tomllib.loads(text)
+        _check(part, f"journal_fuzz/lexicon/{name}")
+        _merge(data, part)
+        sources.append(f"journal_fuzz/lexicon/{name}")
     for path, _stamp in site:
         extra = _read(Path(path))
         lang = extra.get("meta", {}).get("language")

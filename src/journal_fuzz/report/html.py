@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from journal_fuzz.align import Opcode, align, slide
 from journal_fuzz.cases import Case
-from journal_fuzz.text import Tokens, tokenize
+from journal_fuzz.constants import FHIR
+from journal_fuzz.kinds import CRITICAL, KINDS, MAJOR, SEVERITY_MEANINGS, WORD_CHANGED, meaning, severity_rank
+from journal_fuzz.kinds import heading as case_heading
+from journal_fuzz.wording import clip, plural
 
 __all__ = [
-    "ADDED_BACKGROUND", "ADDED_COLOR", "CSP", "KIND_MEANINGS", "LOST_BACKGROUND", "LOST_COLOR", "NOTE_BACKGROUND",
+    "ADDED_BACKGROUND", "ADDED_COLOR", "CSP", "LOST_BACKGROUND", "LOST_COLOR", "NOTE_BACKGROUND",
     "case_heading", "mark_diff", "render_report", "write_report",
 ]
 
@@ -46,33 +48,6 @@ ADDED_BACKGROUND = "#d9f5e1"
 NOTE_BACKGROUND = "#fbfbfa"
 """Background of the boxes holding a note's text (used for nothing else)."""
 
-KIND_MEANINGS: dict[str, str] = {
-    "negation-dropped": "a negation (no, not, ingen, inte, ej) was lost: something absent now reads as present",
-    "negation-added": "a negation appeared that was not sent: something present now reads as absent",
-    "hedge-changed": "a word of uncertainty (suspected, misstänkt, kan ej uteslutas) was lost or added",
-    "term-dropped": "a clinical term was lost",
-    "term-changed": "a clinical term became another one",
-    "number-changed": "a number changed (a dose, a lab value, a date)",
-    "unit-changed": "a unit changed (µg, mg, E, mmol/l)",
-    "laterality-changed": "the side changed (left, right, höger, vänster)",
-    "words-merged": "words were run together",
-    "reordered": "words were moved to another place",
-    "truncated": "the text was cut off",
-    "encoding-damaged": "characters were garbled (a wrong character set)",
-    "word-dropped": "a word was lost",
-    "word-added": "a word was added that was not sent",
-    "word-changed": "a word became another one",
-    "field-dropped": "a whole text field did not come back",
-    "field-changed": "a structured field changed",
-}
-SEVERITY_MEANINGS: dict[str, str] = {
-    "critical": "changes what the note says clinically: a negation, an uncertainty, a side, a number, a unit, "
-                "a clinical term",
-    "major": "other words changed",
-    "minor": "punctuation changed without changing what any word refers to",
-}
-_SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2}
-_STATE = {"affirmed": "present", "negated": "absent", "uncertain": "uncertain"}
 _STATUS_LABELS = {"passed": "kept every word", "lost": "LOST WORDS", "system-error": "system error",
                   "unsupported": "not supported by the target"}
 _STATUS_CLASSES = {"passed": "kept", "lost": "lost", "system-error": "error", "unsupported": "unsupported"}
@@ -85,27 +60,12 @@ _MAX_FINDINGS_LISTED = 200
 _MAX_FIELDS_SHOWN = 5
 _MAX_MARKS = 5000
 """Past this many changed stretches in one text, the rest is shown unmarked (a note garbled end to end)."""
-_CLIP = 60
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Small helpers
 def _esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def _clip(text: str, limit: int = _CLIP) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _q(text: str | None) -> str:
-    """A quoted, clipped word for a heading: 'ej'."""
-    return f"'{_clip(text or '')}'"
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,}".replace(",", "\u202f") + f" {one if n == 1 else (many or one + 's')}"
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
@@ -135,8 +95,8 @@ def _int(value: Any, default: int = 0) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def _severity_key(finding: Mapping[str, Any]) -> int:
-    return _SEVERITY_RANK.get(_str(finding.get("severity")), 3)
+def severity_of(finding: Mapping[str, Any]) -> int:
+    return severity_rank(_str(finding.get("severity")))
 
 
 def _duration(seconds: Any) -> str:
@@ -156,71 +116,6 @@ def _number(n: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Plain-language headings
-def _polarity(finding: Mapping[str, Any]) -> dict[str, Any] | None:
-    changes = [c for c in _dicts(finding.get("concepts")) if c.get("aspect") == "polarity"]
-    terms = [c for c in changes if c.get("term")]
-    chosen = terms or changes
-    return chosen[0] if chosen else None
-
-
-def _state(value: Any) -> str:
-    return _STATE.get(_str(value), _str(value) or "unknown")
-
-
-def case_heading(finding: Mapping[str, Any]) -> str:
-    """One plain sentence for a finding: "A negation was dropped: 'fri gas' now reads as present"."""
-    kind = _str(finding.get("kind"))
-    sent, received = _str(finding.get("sent_text")), _str(finding.get("received_text"))
-    concept = _str(finding.get("concept"))
-    about = f" ({_clip(concept, 40)})" if concept else ""
-    change = _polarity(finding)
-    reads = (f"{_q(_str(change.get('concept')))} now reads as {_state(change.get('received'))}"
-             if change else "")
-    became = f"{_q(sent)} now reads {_q(received)}"
-    if kind == "negation-dropped":
-        return "A negation was dropped: " + (reads or f"{_q(sent)} is gone{about}")
-    if kind == "negation-added":
-        return "A negation was added: " + (reads or f"{_q(received)} appeared{about}")
-    if kind == "hedge-changed":
-        if change:
-            return (f"The certainty changed: {_q(_str(change.get('concept')))} was "
-                    f"{_state(change.get('sent'))}, now reads as {_state(change.get('received'))}")
-        return f"The certainty changed: {_q(sent or received)}{about}"
-    if kind == "laterality-changed":
-        return f"The side changed: {became}{about}"
-    if kind == "number-changed":
-        return f"A number changed: {became}{about}"
-    if kind == "unit-changed":
-        return f"A unit changed: {became}{about}"
-    if kind == "term-dropped":
-        return f"A clinical term was dropped: {_q(sent)}"
-    if kind == "term-changed":
-        return f"A clinical term changed: {became}"
-    if kind == "words-merged":
-        return f"Words were run together: {became}"
-    if kind == "reordered":
-        return f"Words were moved: {_q(sent or received)}" + (f"; {reads}" if reads else "")
-    if kind == "truncated":
-        return f"The text was cut off: {_plural(len(sent), 'character')} missing from the end" + (
-            f", beginning {_q(sent)}" if sent else "")
-    if kind == "encoding-damaged":
-        return f"Characters were garbled: {became}"
-    if kind == "word-dropped":
-        return f"A word was dropped: {_q(sent)}" + (f"; {reads}" if reads else "")
-    if kind == "word-added":
-        return f"A word was added: {_q(received)}" + (f"; {reads}" if reads else "")
-    if kind == "word-changed":
-        return f"A word changed: {became}" + (f"; {reads}" if reads else "")
-    if kind == "field-dropped":
-        return f"A text field did not come back: {_str(finding.get('path')) or _q(sent)}"
-    if kind == "field-changed":
-        return f"A field changed: {_str(finding.get('path')) or became}"
-    explanation = _str(finding.get("explanation"))
-    return f"{kind or 'A change'}: {_clip(explanation, 120)}" if explanation else (kind or "A change")
-
-
-# ---------------------------------------------------------------------------------------------------------
 # The word-level diff
 @dataclass(frozen=True)
 class _Mark:
@@ -231,62 +126,29 @@ class _Mark:
     op: str
 
 
-def _sentence_starts(tokens: Tokens, language: str) -> Callable[[int], bool]:
-    """Where sentences start, as the oracle sees them (so repeated text is marked where the oracle marks it)."""
-    try:
-        from journal_fuzz.lexicon import load_lexicon
-        from journal_fuzz.negation import Analysis
-
-        return Analysis(tokens, load_lexicon(language)).is_sentence_start
-    except Exception:  # an unknown language: fall back to full stops and blank lines
-        keys = tokens.keys
-        paragraphs = frozenset(tokens.paragraph_starts)
-        return lambda i: i <= 0 or (i < len(keys) and (i in paragraphs or keys[i - 1] in ".!?"))
-
-
-def _opcodes(ts: Tokens, tr: Tokens, language: str) -> list[Opcode]:
-    ops = align(ts.keys, tr.keys)
-    slide(ops, ts.keys, tr.keys, _sentence_starts(ts, language), _sentence_starts(tr, language))
-    return ops
+def _spans(finding: Mapping[str, Any], side: str) -> list[tuple[int, int]]:
+    """Where a finding sits in the sent or the received text: the spans the oracle recorded, or, for a case saved
+    before findings carried spans, its offset and the length of its text."""
+    spans = finding.get(f"{side}_spans")
+    if isinstance(spans, list):
+        out = [(int(sp[0]), int(sp[1])) for sp in spans
+               if isinstance(sp, list | tuple) and len(sp) == 2 and all(isinstance(x, int) for x in sp)]
+        return [(a, b) for a, b in out if b > a]
+    offset, text = finding.get(f"{side}_offset"), _str(finding.get(f"{side}_text"))
+    return [(offset, offset + len(text))] if isinstance(offset, int) and text else []
 
 
-def _overlaps(a: int, b: int, start: int, length: int) -> bool:
-    """Whether the finding stretch [start, start+length) touches the marked stretch [a, b)."""
-    end = start + max(length, 1)
-    return start < b and end > a if b > a else start <= a < end
-
-
-def _kind_for(op: str, sa: int, sb: int, ra: int, rb: int, findings: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
-    best: Mapping[str, Any] | None = None
-    for f in findings:
-        so, ro = f.get("sent_offset"), f.get("received_offset")
-        hit = (isinstance(so, int) and sb > sa and _overlaps(sa, sb, so, len(_str(f.get("sent_text"))))) or \
-              (isinstance(ro, int) and rb > ra and _overlaps(ra, rb, ro, len(_str(f.get("received_text")))))
-        if hit and (best is None or _severity_key(f) < _severity_key(best)):
-            best = f
-    if best is not None:
-        return _str(best.get("kind")) or "word-changed", _str(best.get("severity")) or "major"
-    return {"delete": "word-dropped", "insert": "word-added"}.get(op, "word-changed"), "unclassified"
-
-
-def _diff_marks(sent: str, received: str, findings: Sequence[Mapping[str, Any]],
-                language: str) -> tuple[list[_Mark], list[_Mark]]:
-    ts, tr = tokenize(sent), tokenize(received)
-    sent_marks: list[_Mark] = []
-    received_marks: list[_Mark] = []
-    for tag, i1, i2, j1, j2 in _opcodes(ts, tr, language):
-        if tag == "equal":
-            continue
-        if len(sent_marks) >= _MAX_MARKS or len(received_marks) >= _MAX_MARKS:
-            break
-        sa, sb = ts.span(i1, i2) if i2 > i1 else (0, 0)
-        ra, rb = tr.span(j1, j2) if j2 > j1 else (0, 0)
-        kind, severity = _kind_for(tag, sa, sb, ra, rb, findings)
-        if sb > sa:
-            sent_marks.append(_Mark(sa, sb, kind, severity, tag))
-        if rb > ra:
-            received_marks.append(_Mark(ra, rb, kind, severity, tag))
-    return sent_marks, received_marks
+def _finding_marks(text: str, findings: Sequence[Mapping[str, Any]], side: str) -> list[_Mark]:
+    marks: list[_Mark] = []
+    for f in sorted(findings, key=severity_of):
+        sent, received = _spans(f, "sent"), _spans(f, "received")
+        op = "replace" if sent and received else ("delete" if sent else "insert")
+        for a, b in sent if side == "sent" else received:
+            if 0 <= a < b <= len(text):
+                marks.append(_Mark(a, b, _str(f.get("kind")) or WORD_CHANGED, _str(f.get("severity")) or MAJOR, op))
+    # The most severe finding wins where two mark the same words.
+    marks.sort(key=lambda m: (m.start, severity_rank(m.severity)))
+    return marks[:_MAX_MARKS]
 
 
 def _plain(text: str, what: str = "unchanged characters") -> str:
@@ -321,19 +183,22 @@ def _render_marked(text: str, marks: Sequence[_Mark], tag: str, cls: str) -> str
     return "".join(out)
 
 
-def mark_diff(sent: str, received: str, findings: Sequence[Mapping[str, Any]] = (),
-              language: str = "sv") -> tuple[str, str]:
-    """The two texts as HTML, escaped, with the words that differ marked.
+def mark_diff(sent: str, received: str, findings: Sequence[Mapping[str, Any]] | None = None,
+              language: str = "auto") -> tuple[str, str]:
+    """The two texts as HTML, escaped, with the words of each finding marked.
 
     Words sent and not received (dropped or changed) become ``<del class="lost">``, words received and not sent
-    become ``<ins class="added">``; each carries ``data-kind`` (the kind of the finding at that place, or
-    word-dropped/word-added/word-changed where the oracle had nothing to say) and ``data-severity``. Benign
-    differences (case, whitespace, Unicode forms, character references) are not marked: the oracle's own
-    tokenisation and alignment decide what differs.
+    become ``<ins class="added">``; each carries ``data-kind`` and ``data-severity`` of its finding. The marks are
+    the verdict's own spans, so the page shows exactly what the oracle found (under whatever policy it judged) and
+    nothing else; with no ``findings`` given, the oracle is asked for them. Benign differences are not findings,
+    so they are not marked.
     """
-    sent_marks, received_marks = _diff_marks(sent, received, findings, language)
-    return (_render_marked(sent, sent_marks, "del", "lost"),
-            _render_marked(received, received_marks, "ins", "added"))
+    if findings is None:
+        from journal_fuzz.oracle import compare
+
+        findings = [f.to_dict() for f in compare(sent, received, language).findings] if sent != received else []
+    return (_render_marked(sent, _finding_marks(sent, findings, "sent"), "del", "lost"),
+            _render_marked(received, _finding_marks(received, findings, "received"), "ins", "added"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -506,24 +371,24 @@ def _banner(doc: _Doc, cases: Sequence[Case], summary: Mapping[str, Any] | None,
         lost, failed = statuses.get("lost", 0), statuses.get("system-error", 0)
         if lost:
             cls = "banner-lost"
-            verdict = (f"Words were lost: {lost} of {_plural(total, 'property', 'properties')} lost clinical "
+            verdict = (f"Words were lost: {lost} of {plural(total, 'property', 'properties')} lost clinical "
                        f"words")
         elif failed:
             cls = "banner-error"
-            verdict = (f"Not proven: {failed} of {_plural(total, 'property', 'properties')} could not be "
+            verdict = (f"Not proven: {failed} of {plural(total, 'property', 'properties')} could not be "
                        f"checked (system errors, not word loss)")
         elif statuses.get("passed"):
             cls = "banner-kept"
-            verdict = (f"Every clinical word was kept: {_plural(statuses['passed'], 'property', 'properties')} "
+            verdict = (f"Every clinical word was kept: {plural(statuses['passed'], 'property', 'properties')} "
                        f"passed")
         else:
             cls = "banner-none"
             verdict = "Nothing was checked: no property ran against the target"
         if lost and failed:
-            lines.append(f"{_plural(failed, 'property', 'properties')} could not be checked: system errors "
+            lines.append(f"{plural(failed, 'property', 'properties')} could not be checked: system errors "
                          f"(not word loss).")
         if statuses.get("unsupported"):
-            lines.append(f"{_plural(statuses['unsupported'], 'property', 'properties')} not supported by the "
+            lines.append(f"{plural(statuses['unsupported'], 'property', 'properties')} not supported by the "
                          f"target (not run).")
         sent = summary.get("payloads_sent")
         if isinstance(sent, int):
@@ -532,17 +397,17 @@ def _banner(doc: _Doc, cases: Sequence[Case], summary: Mapping[str, Any] | None,
         if never:
             lines.append("Never exercised: " + ", ".join(_esc(k) for k in never) + ".")
         if older:
-            lines.append(f"{_plural(older, 'saved case')} below came from earlier runs.")
+            lines.append(f"{plural(older, 'saved case')} below came from earlier runs.")
     elif cases:
         cls = "banner-lost"
-        verdict = f"Words were lost: {_plural(len(cases), 'failing case')}"
+        verdict = f"Words were lost: {plural(len(cases), 'failing case')}"
         lines.append("No run summary was given: what was checked and what passed is not known from these files.")
     else:
         cls = "banner-none"
         verdict = "No failing cases in these files"
         lines.append("No run summary was given: what was checked is not known from these files.")
     if errors:
-        lines.append(f"{_plural(len(errors), 'file')} could not be read (listed below).")
+        lines.append(f"{plural(len(errors), 'file')} could not be read (listed below).")
     doc.add(f'<header class="banner {cls}" id="verdict"><h1>{_esc(title)}</h1>',
             f'<p class="verdict">{_esc(verdict)}</p>', *(f"<p>{line}</p>" for line in lines), "</header>")
 
@@ -600,7 +465,7 @@ def _matrix(doc: _Doc, summary: Mapping[str, Any], case_ids: Mapping[str, str]) 
             if kinds:
                 detail.append(", ".join(_esc(k) for k in kinds))
             if status == "system-error" and item.get("error"):
-                detail.append(_esc(_clip(_str(item["error"]), 160)))
+                detail.append(_esc(clip(_str(item["error"]), 160)))
             anchor = case_ids.get(_case_key(item.get("case")))
             text = f'<a href="#{anchor}">{_esc(label)}</a>' if anchor else _esc(label)
             small = f"<small>{'; '.join(detail)}</small>" if detail else ""
@@ -638,8 +503,8 @@ def _findings_tables(doc: _Doc, cases: Sequence[Case], summary: Mapping[str, Any
     props_by_kind: Counter[str] = Counter()
     if summary is not None and isinstance(summary.get("finding_kinds"), dict):
         props_by_kind.update({_str(k): _int(v) for k, v in summary["finding_kinds"].items()})
-    kinds = [k for k in KIND_MEANINGS if by_kind.get(k) or props_by_kind.get(k)]
-    kinds += sorted(k for k in set(by_kind) | set(props_by_kind) if k not in KIND_MEANINGS)
+    kinds = [k for k in KINDS if by_kind.get(k) or props_by_kind.get(k)]
+    kinds += sorted(k for k in set(by_kind) | set(props_by_kind) if k not in KINDS)
     doc.add('<h2 id="findings">What was found</h2>')
     if not kinds:
         doc.add("<p>No word was lost or changed in the cases shown.</p>")
@@ -650,7 +515,7 @@ def _findings_tables(doc: _Doc, cases: Sequence[Case], summary: Mapping[str, Any
             '<th class="num">properties (this run)</th>' if with_summary else "", "</tr></thead><tbody>")
     for kind in kinds:
         doc.add(f'<tr data-kind="{_esc(kind)}"><td><code>{_esc(kind)}</code></td>'
-                f"<td>{_esc(KIND_MEANINGS.get(kind, ''))}</td><td class=\"num\">{by_kind.get(kind, 0)}</td>"
+                f"<td>{_esc(meaning(kind))}</td><td class=\"num\">{by_kind.get(kind, 0)}</td>"
                 f'<td class="num">{cases_by_kind.get(kind, 0)}</td>',
                 f'<td class="num">{props_by_kind.get(kind, 0)}</td>' if with_summary else "", "</tr>")
     doc.add("</tbody></table>")
@@ -774,9 +639,9 @@ def _pane(doc: _Doc, pane: _Pane, language: str, fhir: bool) -> None:
         doc.add(f'<p class="field">Text at {where}.' + (f" {_esc(pane.note)}" if pane.note else "") + "</p>")
     sent_html, received_html = mark_diff(pane.sent, pane.received, pane.findings, language or "sv")
     doc.add('<div class="sbs">',
-            f'<figure class="sent"><figcaption>Sent <small>({_plural(len(pane.sent), "character")})</small>'
+            f'<figure class="sent"><figcaption>Sent <small>({plural(len(pane.sent), "character")})</small>'
             f"</figcaption>{_text_block(sent_html, pane.sent, language, '(nothing was sent)')}</figure>",
-            f'<figure class="received"><figcaption>Came back <small>({_plural(len(pane.received), "character")})'
+            f'<figure class="received"><figcaption>Came back <small>({plural(len(pane.received), "character")})'
             f"</small></figcaption>{_text_block(received_html, pane.received, language)}</figure>",
             "</div>")
 
@@ -807,8 +672,8 @@ def _replay_command(case: Case) -> str:
 
 def _case_section(doc: _Doc, n: int, case: Case, heading: str, older: bool) -> None:
     findings = _findings(case)
-    worst = min((_str(f.get("severity")) for f in findings), key=lambda s: _SEVERITY_RANK.get(s, 3),
-                default="critical")
+    worst = min((_str(f.get("severity")) for f in findings), key=severity_rank,
+                default=CRITICAL)
     language = case.language or _str((case.verdict or {}).get("language")) or "sv"
     doc.add(f'<section class="case worst-{_esc(worst)}" id="{_case_id(n)}" data-kinds="{_esc(" ".join(_kinds(case)))}"'
             f' data-severity="{_esc(worst)}">',
@@ -818,7 +683,7 @@ def _case_section(doc: _Doc, n: int, case: Case, heading: str, older: bool) -> N
         meta.append(f"property <strong>{_esc(case.prop)}</strong>")
     meta.append(f"language {_esc(language)}")
     by_sev = Counter(_str(f.get("severity")) for f in findings)
-    meta.append(_plural(len(findings), "finding") + (
+    meta.append(plural(len(findings), "finding") + (
         " (" + ", ".join(f"{c} {_esc(s)}" for s, c in by_sev.most_common()) + ")" if findings else ""))
     if case.seed is not None:
         meta.append(f"seed {_esc(case.seed)}")
@@ -833,7 +698,7 @@ def _case_section(doc: _Doc, n: int, case: Case, heading: str, older: bool) -> N
         doc.add('<p class="warn nondeterministic"><strong>Nondeterministic word loss.</strong> Words were lost '
                 "once, but when this note was sent again on its own it came back intact: the system loses words "
                 "only sometimes (for example under load, or when notes are sent at the same time).</p>")
-    fhir = case.carries == "fhir"
+    fhir = case.carries == FHIR
     if fhir:
         kind = _str(case.sent.get("kind")) or _str((case.sent.get("resource") or {}).get("resourceType"))
         wire = _str(case.sent.get("wire")).upper() or "JSON"
@@ -865,8 +730,8 @@ def _case_section(doc: _Doc, n: int, case: Case, heading: str, older: bool) -> N
             where = f"<small>at <code>{_esc(path)}</code></small>" if path else ""
             doc.add(f'<tr data-kind="{_esc(f.get("kind"))}"><td class="num">{k}</td><td><code>{_esc(f.get("kind"))}'
                     f'</code></td><td><span class="sev sev-{_esc(sev)}">{_esc(sev)}</span></td>'
-                    f'<td>{_esc(f.get("concept") or "")}</td><td>{_esc(_clip(_str(f.get("sent_text")), 120))}</td>'
-                    f'<td>{_esc(_clip(_str(f.get("received_text")), 120))}</td>'
+                    f'<td>{_esc(f.get("concept") or "")}</td><td>{_esc(clip(_str(f.get("sent_text")), 120))}</td>'
+                    f'<td>{_esc(clip(_str(f.get("received_text")), 120))}</td>'
                     f'<td>{_esc(f.get("explanation") or "")}{where}</td></tr>')
         doc.add("</tbody></table>")
         if len(findings) > _MAX_FINDINGS_LISTED:
@@ -878,7 +743,7 @@ def _case_section(doc: _Doc, n: int, case: Case, heading: str, older: bool) -> N
 
 def _headline_finding(findings: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     """The finding a case is headed by: the most severe, the first of those."""
-    return min(findings, key=_severity_key) if findings else None
+    return min(findings, key=severity_of) if findings else None
 
 
 def _heading_for(case: Case) -> str:
