@@ -20,12 +20,13 @@ from typing import Any
 
 from journal_fuzz.adapters.base import Adapter, redact_credentials
 from journal_fuzz.constants import FHIR, LANGUAGES, TEXT, Carrier
-from journal_fuzz.exchange import Exchange, FhirPayload, Payload, TextPayload
+from journal_fuzz.exchange import Exchange, FhirPayload, Payload, TextPayload, judge
 from journal_fuzz.inputs import InputError, read_text
 from journal_fuzz.notes import Note
+from journal_fuzz.oracle import Verdict
 
-__all__ = ["CASE_FORMAT", "Case", "CaseError", "CaseList", "load_case", "load_cases", "load_summary", "system_software",
-           "versions"]
+__all__ = ["CASE_FORMAT", "Case", "CaseError", "CaseList", "load_case", "load_cases", "load_summary", "reproduced",
+           "system_software", "versions"]
 
 CASE_FORMAT = "journal_fuzz.case/1"
 
@@ -103,6 +104,24 @@ class Case:
                                  version=self.sent.get("version", "R4B"),
                                  language=self.language if self.language in LANGUAGES else "auto")
 
+    def judge(self) -> Verdict | None:
+        """The oracle's verdict on the case's own sent and received payloads (None when one is missing or cannot
+        be compared), so a case rewritten by redaction can be checked to still show its loss."""
+        sent: Any
+        received: Any
+        if self.carries == FHIR:
+            sent, received = self.sent.get("resource"), self.received.get("resource")
+            if not isinstance(sent, dict) or not isinstance(received, dict):
+                return None
+        else:
+            sent, received = self.sent.get("text"), self.received.get("text")
+            if not isinstance(received, str) or not isinstance(sent, str):
+                return None
+        try:
+            return judge(self.payload(), sent, received)
+        except (ValueError, TypeError, KeyError):
+            return None
+
     @property
     def kinds(self) -> list[str]:
         return list(dict.fromkeys(f["kind"] for f in self.verdict.get("findings", [])))
@@ -142,6 +161,19 @@ class Case:
         if isinstance(note, dict):
             return Note.from_dict(note)
         return Note(text=self.sent["text"], language=self.language or "sv")
+
+
+def _finding_key(f: dict[str, Any]) -> tuple[str, str]:
+    concept = f.get("concept")
+    return str(f.get("kind")), str(concept if concept else " ".join(str(f.get("sent_text", "")).split()).casefold())
+
+
+def reproduced(case: Case, verdict: Verdict) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Which of the case's findings a new verdict shows again (same kind about the same concept or words), and
+    which it does not: a replay that reproduces one of two losses has not reproduced the case."""
+    again = {_finding_key(f.to_dict()) for f in verdict.findings}
+    findings = [f for f in case.verdict.get("findings", []) if isinstance(f, dict)]
+    return [f for f in findings if _finding_key(f) in again], [f for f in findings if _finding_key(f) not in again]
 
 
 def load_case(path: str | Path) -> Case:

@@ -39,8 +39,16 @@ def _language(value: str) -> str:
     return value
 
 
+def _sent_text(path: str) -> str:
+    """The sent text of a reported pair: an empty one says nothing that could have been lost, so it is an error."""
+    text = read_text(path, "sent file")
+    if not text.strip():
+        raise InputError(f"sent file {path} is empty: there is nothing to compare what came back with")
+    return text
+
+
 def _cmd_diff(args: argparse.Namespace) -> int:
-    sent = read_text(args.sent, "sent file")
+    sent = _sent_text(args.sent)
     received = read_text(args.received, "received file")
     language = args.lang if args.lang != "auto" else detect_language(sent)
     lexicon = load_lexicon(language, args.lexicon or ())
@@ -118,21 +126,28 @@ def _cmd_selftest(args: argparse.Namespace) -> int:
     faithful = [r for r in rows if r.faithful]
     print(f"{sum(r.ok for r in lossy)}/{len(lossy)} lossy mutants caught, "
           f"{sum(r.ok for r in faithful)}/{len(faithful)} faithful systems passed")
+    if inner is not None and any(not r.ok and not r.system_error for r in faithful):
+        print(f"{inner.describe()} itself loses words: faithful systems in front of it failed, so the lossy rows "
+              "above may show the target's losses rather than the mutants'")
     return EXIT_KEPT if not missed else EXIT_CHANGED
 
 
 def _cmd_incident_new(args: argparse.Namespace) -> int:
     from journal_fuzz.incident import default_cases_dir, new_incident
 
-    sent = read_text(args.sent, "sent file")
+    sent = _sent_text(args.sent)
     received = read_text(args.received, "received file")
     case, verdict = new_incident(sent, received, args.lang)
+    explanation = verdict.explain()
     if args.redact:
         from journal_fuzz.redact import redact_case
 
         case, _mapping = redact_case(case)
+        # What is printed reaches CI logs: explain the redacted case, never the original.
+        redacted = case.judge()
+        explanation = redacted.explain() if redacted is not None else "(the redacted case could not be judged)"
     path = case.save(Path(args.output) if args.output else default_cases_dir())
-    print(verdict.explain())
+    print(explanation)
     print()
     print(f"case written: {path}" + (" (personal data redacted)" if args.redact else ""))
     print(f"next: journal-fuzz explore {path} --target SPEC    journal-fuzz export-test {path} > tests/test_x.py")
@@ -162,9 +177,18 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     print(table(rows))
     lost = [r for r in rows if r.lost]
     kept = [r for r in rows if r.lost is False]
+    failed = [r for r in rows if r.error]
     print()
-    print(f"lost words in {len(lost)} of {len(rows)} variations; kept every word in {len(kept)}")
-    return EXIT_CHANGED if lost else EXIT_KEPT
+    print(f"lost words in {len(lost)} of {len(rows)} variations; kept every word in {len(kept)}"
+          + (f"; {len(failed)} could not be checked (system errors, not word loss)" if failed else ""))
+    if lost:
+        return EXIT_CHANGED
+    if failed:
+        # Nothing lost among what could be checked is not "kept": the rest proved nothing.
+        print("journal-fuzz: not every variation could be checked: the target failed on "
+              f"{len(failed)} of {len(rows)} (first: {failed[0].error})", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_KEPT
 
 
 def _cmd_export_test(args: argparse.Namespace) -> int:
@@ -177,9 +201,9 @@ def _cmd_export_test(args: argparse.Namespace) -> int:
 
 def _cmd_redact(args: argparse.Namespace) -> int:
     from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for
-    from journal_fuzz.cases import load_case
+    from journal_fuzz.cases import load_case, reproduced
     from journal_fuzz.exchange import check_carries, send
-    from journal_fuzz.redact import redact_case, same_findings
+    from journal_fuzz.redact import redact_case
 
     original = load_case(args.case)
     redacted, pseudonyms = redact_case(original)
@@ -205,12 +229,19 @@ def _cmd_redact(args: argparse.Namespace) -> int:
                 verdict = send(adapter, payload).verdict
         except SystemUnderTestError as exc:
             return _system_error(exc)
-        reproduces = not verdict.ok and same_findings(redacted.kinds, verdict.kinds)
-        print(f"against {adapter.describe()}: the redacted case " + (
-            f"still reproduces ({', '.join(verdict.kinds)})" if reproduces else
-            "does NOT reproduce" + (f" (now: {', '.join(verdict.kinds)})" if verdict.kinds else " (no loss)")))
-        if not reproduces:
+        again, not_again = reproduced(redacted, verdict)
+        where = f"against {adapter.describe()}: the redacted case"
+        if again and not not_again:
+            print(f"{where} still reproduces ({', '.join(verdict.kinds)})")
+        else:
             code = EXIT_CHANGED
+            print(f"{where} reproduces only {len(again)} of {len(again) + len(not_again)} findings" if again else
+                  f"{where} does NOT reproduce" + (f" (now: {', '.join(verdict.kinds)})" if verdict.kinds
+                                                   else " (no loss)"))
+        for f in again:
+            print(f"  reproduces:        {f.get('kind')} [{f.get('concept') or f.get('sent_text')}]")
+        for f in not_again:
+            print(f"  does NOT reproduce: {f.get('kind')} [{f.get('concept') or f.get('sent_text')}]")
     return code
 
 
@@ -232,8 +263,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_KEPT
 
 
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
+def _seconds(value: str) -> float:
+    try:
+        n = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not n > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {value}")
+    return n
+
+
 def _target_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds per round trip (default 30)")
+    p.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per round trip (default 30)")
     p.add_argument("--auth-env", metavar="VAR", help="environment variable holding the target's credentials")
     p.add_argument("--listen", metavar="HOST:PORT", help="where forwarded HL7 messages come back")
 
@@ -262,8 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.set_defaults(func=_cmd_replay)
 
     stp = sub.add_parser("selftest", help="the battery against every built-in mutant and faithful system")
-    stp.add_argument("--examples", type=int, default=10, help="examples per property (default 10)")
-    stp.add_argument("--concurrency", type=int, default=4, help="payloads at once (default 4)")
+    stp.add_argument("--examples", type=_positive, default=10, help="examples per property (default 10)")
+    stp.add_argument("--concurrency", type=_positive, default=4, help="payloads at once (default 4)")
     stp.add_argument("--lang", default="sv,en", help="languages (default sv,en)")
     stp.add_argument("--only", metavar="NAMES", help="only these mutants (comma-separated)")
     stp.add_argument("--target", metavar="SPEC", help="put the mutants behind this text target")
@@ -283,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("explore", help="send variations of a case to a target: which lose words, which do not")
     exp.add_argument("case", metavar="CASE.json")
     exp.add_argument("--target", required=True, metavar="SPEC")
-    exp.add_argument("--examples", type=int, default=40, help="at most this many variations (default 40)")
+    exp.add_argument("--examples", type=_positive, default=40, help="at most this many variations (default 40)")
     _target_options(exp)
     exp.set_defaults(func=_cmd_explore)
 
@@ -312,11 +363,50 @@ def _version() -> str:
     return __version__
 
 
+class _PipeSafe:
+    """Standard output that keeps going when its reader goes away (``journal-fuzz diff a b | head -1``): the
+    command still finishes and exits as it would have, with 1 for a loss, instead of dying with 2."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.gone = False
+
+    def _lost_reader(self) -> None:
+        self.gone = True
+        try:  # what is still buffered, and the interpreter's flush at exit, go nowhere instead of failing
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.inner.fileno())
+        except (OSError, ValueError):
+            pass
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                self.inner.write(text)
+            except BrokenPipeError:
+                self._lost_reader()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.inner.flush()
+            except BrokenPipeError:
+                self._lost_reader()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    real = sys.stdout
+    safe = _PipeSafe(real)
+    sys.stdout = safe
     try:
         code: int = args.func(args)
+        safe.flush()
         return code
     except (InputError, LexiconError) as exc:
         print(f"journal-fuzz: {exc}", file=sys.stderr)
@@ -327,13 +417,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("journal-fuzz: interrupted", file=sys.stderr)
         return EXIT_ERROR
-    except BrokenPipeError:
-        return EXIT_ERROR
     except Exception as exc:
         if os.environ.get("JOURNAL_FUZZ_DEBUG"):
             traceback.print_exc()
         print(f"journal-fuzz: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        sys.stdout = real
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from journal_fuzz.adapters.base import Adapter
 from journal_fuzz.adapters.python import FunctionAdapter
 from journal_fuzz.battery import RunConfig, properties_for, run
+from journal_fuzz.constants import Status
 from journal_fuzz.mutants import BENIGN, LOSSY, Mutant
 
 __all__ = ["MatrixRow", "format_row", "selftest"]
@@ -35,6 +36,10 @@ class MatrixRow:
     kinds: tuple[str, ...] = ()
     examples_until_caught: int | None = None
     detail: str = ""
+    behind: str | None = None
+    """The real target the mutants were put behind (``selftest --target``), if any."""
+    system_error: bool = False
+    """The row ended on a system error, not on a verdict."""
 
 
 def selftest(*, examples: int = 10, languages: Sequence[str] = ("sv", "en"), concurrency: int = 4,
@@ -47,21 +52,22 @@ def selftest(*, examples: int = 10, languages: Sequence[str] = ("sv", "en"), con
     chosen_lossy = [m for m in LOSSY if mutants is None or m.name in mutants]
     chosen_benign = [m for m in BENIGN if mutants is None or m.name in mutants]
     for mutant in chosen_lossy:
-        row = MatrixRow(mutant.name, faithful=False, ok=False)
+        row = MatrixRow(mutant.name, faithful=False, ok=False, behind=inner.describe() if inner else None)
         sent = 0
         for language in languages:
             adapter = FunctionAdapter(f"mutant {mutant.name}", _mutating(mutant, language), inner)
             for prop in properties_for(adapter):
                 outcome = run(prop, language, adapter, config)
-                if outcome.status == "lost" and outcome.loss is not None:
+                if outcome.status == Status.LOST and outcome.loss is not None:
                     row.ok = True
                     row.caught_by = outcome.item_name
                     row.kinds = tuple(outcome.loss.verdict.kinds)
                     row.examples_until_caught = sent + (outcome.first_loss_at or outcome.sent)
                     break
                 sent += outcome.sent
-                if outcome.status == "system-error":
+                if outcome.status == Status.SYSTEM_ERROR:
                     row.detail = f"system error: {outcome.error}"
+                    row.system_error = True
             if row.ok:
                 break
         rows.append(row)
@@ -70,14 +76,15 @@ def selftest(*, examples: int = 10, languages: Sequence[str] = ("sv", "en"), con
     faithful: list[tuple[str, Callable[[str], str] | None]] = [("identity", lambda t: t)]
     faithful += [(f"benign {m.name}", None) for m in chosen_benign]
     for name, func in faithful:
-        row = MatrixRow(name, faithful=True, ok=True)
+        row = MatrixRow(name, faithful=True, ok=True, behind=inner.describe() if inner else None)
         for language in languages:
             f = func or _mutating(next(m for m in chosen_benign if f"benign {m.name}" == name), language)
             adapter = FunctionAdapter(name, f, inner)
             for prop in properties_for(adapter):
                 outcome = run(prop, language, adapter, config)
-                if outcome.status != "passed":
+                if outcome.status != Status.PASSED:
                     row.ok = False
+                    row.system_error = outcome.status == Status.SYSTEM_ERROR
                     row.caught_by = outcome.item_name
                     row.kinds = tuple(outcome.loss.verdict.kinds) if outcome.loss else ()
                     row.detail = outcome.loss.verdict.explain() if outcome.loss else str(outcome.error)
@@ -91,8 +98,18 @@ def selftest(*, examples: int = 10, languages: Sequence[str] = ("sv", "en"), con
 
 
 def format_row(row: MatrixRow) -> str:
+    """One line of the matrix. A faithful system that fails is a false alarm of the oracle only when it runs alone;
+    behind a real target, it is the target that lost words (or failed)."""
     if row.faithful:
-        verdict = "passes" if row.ok else f"FALSE ALARM in {row.caught_by} ({', '.join(row.kinds)})"
+        if row.ok:
+            verdict = "passes"
+        elif row.system_error:
+            verdict = f"SYSTEM ERROR in {row.caught_by}: {row.detail}"
+        elif row.behind:
+            verdict = (f"TARGET LOSES WORDS in {row.caught_by} ({', '.join(row.kinds)}): {row.behind} changes the "
+                       f"note even when the mutant in front of it changes nothing")
+        else:
+            verdict = f"FALSE ALARM in {row.caught_by} ({', '.join(row.kinds)})"
         return f"{row.system:<32} faithful  {verdict}"
     if not row.ok:
         return f"{row.system:<32} lossy     MISSED {row.detail}"

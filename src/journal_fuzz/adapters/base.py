@@ -70,6 +70,9 @@ class AdapterConfig:
     listen: str | None = None
     """HOST:PORT where forwarded HL7 messages come back."""
     fhir_version: str = "R4B"
+    search_paths: tuple[str, ...] = ()
+    """Directories where a ``python:`` target's module is looked for besides sys.path and the current directory
+    (the plugin passes pytest's rootdir)."""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def secret(self) -> str | None:
