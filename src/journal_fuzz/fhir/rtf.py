@@ -166,10 +166,6 @@ def _is_high(ch: str) -> bool:
     return "\ud800" <= ch <= "\udbff"
 
 
-def _is_low(ch: str) -> bool:
-    return "\udc00" <= ch <= "\udfff"
-
-
 class _Reader:
     def __init__(self, data: str, destinations: bool) -> None:
         self.data = data
@@ -201,7 +197,7 @@ class _Reader:
 
     def append(self, ch: str, start: int, end: int, uc: int | None = None) -> None:
         chars = self.chars
-        if _is_low(ch) and chars and _is_high(chars[-1]):  # the two \uN of a character beyond the BMP
+        if "\udc00" <= ch <= "\udfff" and chars and _is_high(chars[-1]):  # the two \uN of a character beyond the BMP
             chars[-1] = chr(0x10000 + ((ord(chars[-1]) - 0xD800) << 10) + (ord(ch) - 0xDC00))
             self.ends[-1] = end
             return
@@ -220,10 +216,11 @@ class _Reader:
         return True
 
     def emit(self, ch: str, start: int, end: int) -> None:
-        if self.skipped_fallback(end):
+        if self.skip_fallback and self.skipped_fallback(end):
             return
-        self.flush()
-        if self.visible():
+        if self.pending:
+            self.flush()
+        if not self.skipping or self.visible():
             self.append(ch, start, end)
 
     def emit_byte(self, byte: int, start: int, end: int) -> None:
