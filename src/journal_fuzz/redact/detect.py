@@ -86,6 +86,7 @@ def luhn(digits: str) -> int:
 
 
 def valid_day(year: int, month: int, day: int) -> bool:
+    """Whether the date exists: a number is a personnummer or a date only if its date does."""
     try:
         _dt.date(year, month, day)
     except ValueError:
@@ -294,6 +295,7 @@ def lexical(word: str, lexicon: Lexicon) -> bool:
 
 
 def capitalised(word: str) -> bool:
+    """Names are capitalised; a lower-case word after a cue is the sentence going on."""
     return word[:1].isupper()
 
 
@@ -504,6 +506,8 @@ def resolve(hits: Iterable[Hit]) -> list[Hit]:
 
 # -- public ---------------------------------------------------------------------------------------------------
 def check_language(language: str) -> str:
+    """``language``, if journal_fuzz has lexicons for it: redaction without one would take clinical words for
+    names."""
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; use one of {', '.join(LANGUAGES)}")
     return language

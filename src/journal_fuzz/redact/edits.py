@@ -10,6 +10,7 @@ overlap."""
 
 
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    """``text`` with every edit made; offsets refer to the original, so edits are made in one pass."""
     out: list[str] = []
     last = 0
     for a, b, rep in edits:

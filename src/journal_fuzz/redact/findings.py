@@ -13,6 +13,7 @@ Kinds = Verdict | Case | Mapping[str, Any] | Sequence[str]
 
 
 def kinds_of(x: Kinds) -> list[str]:
+    """The finding kinds ``x`` names, however it was saved or computed."""
     if isinstance(x, Verdict):
         return [f.kind for f in x.findings]
     if isinstance(x, Case):

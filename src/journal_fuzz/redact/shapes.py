@@ -14,6 +14,7 @@ from journal_fuzz.redact.words import words
 
 
 def case_like(original: str, pseudonym: str) -> str:
+    """``pseudonym`` in the original's case: a letter-case change would be a finding the case never had."""
     if len(original) > 1 and original.isupper():
         return pseudonym.upper()
     if original.islower():

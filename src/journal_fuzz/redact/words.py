@@ -61,6 +61,7 @@ class Words:
     towns: tuple[str, ...]
 
     def series(self, name: str) -> PhoneSeries:
+        """The series called ``name`` (the mobile one is the fallback when a case uses up a series)."""
         return next(s for s in self.phone_series if s.name == name)
 
 
