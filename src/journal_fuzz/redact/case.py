@@ -6,9 +6,8 @@ import dataclasses
 from typing import Any
 
 from journal_fuzz.cases import Case
-from journal_fuzz.constants import FHIR, LANGUAGES
-from journal_fuzz.exchange import judge
-from journal_fuzz.oracle import Verdict, detect_language
+from journal_fuzz.constants import LANGUAGES
+from journal_fuzz.oracle import detect_language
 from journal_fuzz.redact.edits import cut
 from journal_fuzz.redact.findings import kinds_of
 from journal_fuzz.redact.pseudonyms import APPLY, ASSIGN, RESERVE, Pseudonyms, text_edits
@@ -26,24 +25,6 @@ def _case_language(case: Case) -> str:
         return lang
     text = case.sent.get("text")
     return detect_language(text) if isinstance(text, str) else "sv"
-
-
-def _oracle(case: Case) -> Verdict | None:
-    """The oracle's verdict on the case's sent and received payloads, or None when there is nothing to compare."""
-    sent: Any
-    received: Any
-    if case.carries == FHIR:
-        sent, received = case.sent.get("resource"), case.received.get("resource")
-        if not isinstance(sent, dict) or not isinstance(received, dict):
-            return None
-    else:
-        sent, received = case.sent.get("text"), case.received.get("text")
-        if not isinstance(received, str) or not isinstance(sent, str):
-            return None
-    try:
-        return judge(case.payload(), sent, received)
-    except (ValueError, TypeError, KeyError):
-        return None
 
 
 def _keep_cut(case: Case, received: dict[str, Any], p: Pseudonyms, language: str) -> None:
@@ -85,8 +66,8 @@ def redact_case(case: Case, *, seed: int | None = None) -> tuple[Case, Pseudonym
     source = case.source if is_redacted(case) else f"{case.source}{REDACTED_MARK}"
     redacted = dataclasses.replace(case, sent=sent, received=received, verdict=verdict, reruns=reruns,
                                    source=source, path=None)
-    before = _oracle(case)
-    after = _oracle(redacted)
+    before = case.judge()
+    after = redacted.judge()
     p.kinds_before = [f.kind for f in before.findings] if before is not None else kinds_of(case.verdict)
     if after is not None:
         redacted.verdict = after.to_dict()
