@@ -212,23 +212,24 @@ def _unit_features(unit: str) -> set[str]:
 
 
 @cache
-def _dose_forms(g: Grammar) -> tuple[tuple[int, str, str, str, str, str], ...]:
-    """Every (drug, name, dose or range, unit, route, frequency) the dosing tables allow: one choice per order."""
+def _dose_forms(g: Grammar) -> tuple[tuple[int, str, str, str, str, str, bool], ...]:
+    """Every (drug, name, dose or range, unit, route, frequency, is a range) the dosing tables allow."""
     out = []
     for k, d in enumerate(g.drugs):
-        for name in d.names:
-            for dose in d.doses + d.ranges:
+        for doses in (d.doses, d.ranges):
+            for name, dose in ((name, dose) for name in d.names for dose in doses):
                 for unit in d.units:
                     for route in d.routes:
                         for freq in d.frequencies:
-                            out.append((k, name, dose, unit, route, freq))
+                            out.append((k, name, dose, unit, route, freq, doses is d.ranges))
     return tuple(out)
 
 
 @cache
 def _drug_spans(g: Grammar) -> tuple[slice, ...]:
     forms = _dose_forms(g)
-    starts = [i for i, f in enumerate(forms) if i == 0 or forms[i - 1][0] != f[0]]
+    # One span per drug and per drug's as-needed ranges: a range is as likely as a drug.
+    starts = [i for i, f in enumerate(forms) if i == 0 or forms[i - 1][0] != f[0] or forms[i - 1][6] != f[6]]
     return tuple(slice(a, b) for a, b in zip(starts, [*starts[1:], len(forms)], strict=True))
 
 
@@ -236,8 +237,9 @@ _RANGE = re.compile(r"^(\d+(?:[.,]\d+)?)(-+|–)(\d+(?:[.,]\d+)?)$")
 
 
 def _medication(draw: st.DrawFn, g: Grammar) -> Sentence:
-    # The drug first, then how it is ordered: each drug as likely, however many ways it can be written.
-    k, name, dose, unit, route, freq = _pick(draw, _dose_forms(g)[_pick(draw, _drug_spans(g))])
+    # The drug first, then how it is ordered: each drug (and each drug's as-needed range) as likely, however many
+    # ways it can be written.
+    k, name, dose, unit, route, freq, _range = _pick(draw, _dose_forms(g)[_pick(draw, _drug_spans(g))])
     drug = g.drugs[k]
     feats = {"medication", "dose"} | _unit_features(unit) | _construction("medication")
     parts = [_p(name, "drug", concept=drug.substance), _p(" ")]

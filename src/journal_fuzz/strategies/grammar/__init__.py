@@ -366,7 +366,12 @@ def _nouns(language: str, lex: Lexicon, categories: Sequence[str], plural_catego
                 pl = _en_plural(concept, forms) if category in plural_categories and number == "sg" else None
             if pl:
                 plural.append(Word(cased.get(pl, pl), concept, "pl"))
-    return tuple(singular), tuple(plural)
+    # Shortest first: a failing sentence shrinks towards "Ingen feber", not towards the longest term.
+    return tuple(sorted(singular, key=_short)), tuple(sorted(plural, key=_short))
+
+
+def _short(word: Word) -> tuple[int, str]:
+    return len(word.text), word.text
 
 
 def _pieces(text: str) -> tuple[Piece, ...]:
