@@ -4,6 +4,7 @@ lexicon's new cue is written too."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from pathlib import Path
@@ -84,7 +85,7 @@ def test_grammar_lists_only_cues_the_lexicon_knows_in_that_role(language: str) -
 
 
 def test_every_construction_in_five_percent_of_notes(sample: tuple[str, list[jf.Note]]) -> None:
-    language, notes = sample
+    _language, notes = sample
     counts = Counter(f for n in notes for f in n.features)
     share = {c: counts[f"construction:{c}"] / len(notes) for c in CONSTRUCTIONS}
     assert all(v >= 0.05 for v in share.values()), {c: round(v, 3) for c, v in share.items() if v < 0.05}
@@ -107,7 +108,7 @@ def test_swedish_quantifiers_agree_with_the_noun(sample: tuple[str, list[jf.Note
     checked = 0
     for note in notes:
         facts = sorted(note.facts, key=lambda f: f.start)
-        for cue, term in zip(facts, facts[1:], strict=False):
+        for cue, term in itertools.pairwise(facts):
             det = cue.text.casefold()
             if cue.kind == "negation" and det in want and term.kind == "term" and term.start == cue.end + 1:
                 genders = gender.get(term.text.casefold())

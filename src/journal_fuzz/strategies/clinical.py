@@ -107,7 +107,7 @@ def _frame(draw: st.DrawFn, g: Grammar, frame: Frame) -> Sentence:
 
     One integer picks the whole sentence (see :meth:`Frame.decode`): fewer choices per note than drawing each
     word, and 0 is the simplest sentence, so shrinking goes there."""
-    gender, system, choices = frame.decode(draw(_ints(0, frame.size - 1)) if frame.size > 1 else 0)
+    _gender, _system, choices = frame.decode(draw(_ints(0, frame.size - 1)) if frame.size > 1 else 0)
     values = iter(choices)
     parts: list[Part] = []
     feats = set(frame.features)
@@ -678,8 +678,8 @@ def long_compounds(language: str = "sv", lexicons: Sequence[str] = ()) -> st.Sea
 
 def lab_results(language: str = "sv", lexicons: Sequence[str] = ()) -> st.SearchStrategy[Note]:
     """Lab values with <, >, ≤, ≥, ranges, trends, tab tables, +/- results, slashes ("BT 130/80"), % and °C."""
-    return _as_note(_options(_grammar(language, lexicons), ("lab", "lab-table", "lab-line", "lab-flags", "dipstick", "vitals")),
-                   language)
+    lab = ("lab", "lab-table", "lab-line", "lab-flags", "dipstick", "vitals")
+    return _as_note(_options(_grammar(language, lexicons), lab), language)
 
 
 def hostile_text(language: str = "sv", lexicons: Sequence[str] = ()) -> st.SearchStrategy[Note]:
@@ -762,7 +762,7 @@ def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, ma
         raise ValueError("min_size must not exceed max_size")
     # About one note in ten is long (1-6 kB): long enough to cross the common caps, rare enough to stay fast.
     long_note = draw(_ints(0, 9)) == 9 and (max_size is None or max_size > 1200)
-    kind, construction, names, follow_up = _pick(draw, g.note_types)
+    _kind, construction, names, follow_up = _pick(draw, g.note_types)
     picked = sorted(draw(_section_picks(len(names))))
     sections = [draw(_section(g, names[i], hostile, 4)) for i in picked]
     if follow_up in [names[i] for i in picked] and draw(_BOOLS):  # at most one date a note

@@ -621,8 +621,8 @@ def with_space(frame: Frame, slots: dict[str, Slot], words: dict[str, dict[str, 
         for gender, ws in by_gender(frame.terms).items():
             add(gender, None, ws)
     elif frame.gendered_word is not None:
-        for gender, ws in words[frame.gendered_word].items():
-            add(gender, None, ws)
+        for gender, texts in words[frame.gendered_word].items():
+            add(gender, None, texts)
     else:
         add(None, None, None)
     return dataclasses.replace(frame, space=tuple(groups), size=sum(g[0] for g in groups))
