@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import journal_fuzz as jf
 from journal_fuzz import strategies as jst
+from journal_fuzz.lexicon import Lexicon
 from journal_fuzz.lexicon import HEDGE_POST, HEDGE_PRE, NEG_POST, NEG_PRE, PSEUDO, TERMINATION, load_lexicon
 
 STRATEGIES = {
@@ -63,7 +64,7 @@ def test_generated_cues_are_cues_the_lexicon_knows() -> None:
         @settings(max_examples=150, database=None, derandomize=True,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
         @given(jst.notes(language, hostile=True))
-        def prop(note: jf.Note) -> None:
+        def prop(note: jf.Note, lex: Lexicon = lex) -> None:
             for fact in note.facts:
                 if (fact.kind, fact.role) in roles and fact.text != "?":
                     entry = lex.lookup(fact.text)
