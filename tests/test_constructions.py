@@ -43,16 +43,9 @@ def sample(request: pytest.FixtureRequest) -> tuple[str, list[jf.Note]]:
 
 
 # -- the catch matrix ---------------------------------------------------------------------------------------------
-# The oracle does not yet count a lost "?" as a lost hedge (it reports a minor truncated/word-dropped): the
-# generators write the question construction, the catch waits for the oracle.
-_ORACLE_LIMITS = {"question-mark": "the oracle rates a dropped '?' as minor, so the battery passes it"}
-
-
 @pytest.mark.parametrize("language", ["sv", "en"])
 @pytest.mark.parametrize("system", sorted(SYSTEMS))
 def test_a_system_losing_a_cue_in_one_construction_is_caught_by_the_ci_profile(system: str, language: str) -> None:
-    if system in _ORACLE_LIMITS:
-        pytest.xfail(_ORACLE_LIMITS[system])
     adapter = adapter_for(f"python:construction_systems:{system.replace('-', '_')}")
     config = RunConfig(examples=25, derandomize=True, concurrency=8, shrink=False)
     caught = []
@@ -67,8 +60,10 @@ def test_a_system_losing_a_cue_in_one_construction_is_caught_by_the_ci_profile(s
     assert caught, f"{system} ({language}) passed every text property"
 
 
-def test_the_question_mark_system_really_is_an_oracle_limit() -> None:
-    """Pins the limit the xfail above names: when the oracle learns it, this fails and the xfail goes."""
+def test_a_lone_question_mark_is_not_yet_a_hedge_to_the_oracle() -> None:
+    """The question-mark system above is caught through what the lost "?" does to the sentences around it (scopes
+    run on, "negation-added", "hedge-changed"); a lone "Fraktur?" losing its "?" still passes the oracle. Pinned
+    here so that the day the oracle counts "?" as a hedge, this fails and the note in the README goes."""
     assert jf.compare("Fraktur? Gips.", "Fraktur Gips.", "sv").ok
 
 

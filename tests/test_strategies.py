@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 import journal_fuzz as jf
 from journal_fuzz import strategies as jst
-from journal_fuzz.lexicon import Lexicon
-from journal_fuzz.lexicon import HEDGE_POST, HEDGE_PRE, NEG_POST, NEG_PRE, PSEUDO, TERMINATION, load_lexicon
+from journal_fuzz.lexicon import HEDGE_POST, HEDGE_PRE, NEG_POST, NEG_PRE, PSEUDO, TERMINATION, Lexicon, load_lexicon
 
 STRATEGIES = {
     "notes": jst.notes, "hostile-notes": lambda lang: jst.notes(lang, hostile=True), "sentences": jst.sentences,
