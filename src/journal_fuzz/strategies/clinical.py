@@ -311,8 +311,9 @@ def _lab_line(draw: st.DrawFn, g: Grammar) -> Sentence:
     """A lab printout pasted with the value on its own line: ``CRP\n<5 mg/l``, the line starting with a sign."""
     lab = _pick(draw, _signed_labs(g))
     sign = _pick(draw, ("<", ">", "≤", "≥"))
+    value = lab.values[0] if sign in "<≤" else lab.values[-1]  # under a detection limit, over a cut-off
     parts = [_p(lab.name, "term", polarity="affirmed", concept=lab.name.casefold()), _p("\n"),
-             _p(sign, "number", comparator=True), _p(_pick(draw, lab.values), "number")]
+             _p(sign, "number", comparator=True), _p(value, "number")]
     feats = {"lab", "comparison"} | _construction("line-start-sign", "lab") | _number_features(parts[-1].text)
     if lab.unit:
         parts += [_p(" "), _p(lab.unit, "unit")]
