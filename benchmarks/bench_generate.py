@@ -78,6 +78,21 @@ def main() -> int:
     shown = [f for f in sorted(counts, key=lambda f: -counts[f]) if not f.startswith(("unit-", "length-"))]
     for feature in shown:
         print(f"  {feature:<26}{100 * counts[feature] / total:5.1f}%")
+    for lang in ("sv", "en"):
+        shares: Counter[str] = Counter()
+        seen = 0
+
+        def count(note: jf.Note, shares: Counter[str] = shares) -> None:
+            nonlocal seen
+            seen += 1
+            shares.update(note.features)
+
+        rate(jst.notes(lang), 400, count)
+        print(f"\nconstructions in {seen} ordinary notes() ({lang}):")
+        for name in jst.CONSTRUCTIONS:
+            print(f"  {name:<22}{100 * shares['construction:' + name] / seen:5.1f}%")
+        print("  " + ", ".join(f"{f} {100 * shares[f] / seen:.1f}%"
+                               for f in ("hl7-delimiters", "markup", "angle-brackets", "tab", "non-latin1", "cr")))
     worst = min(v for k, v in ratios.items() if k.startswith("notes"))
     ok = worst >= 0.5
     print(f"\nslowest notes() strategy at {worst:.2f}x the bare rate: target (>= 0.5x) {'met' if ok else 'MISSED'}")

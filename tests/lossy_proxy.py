@@ -21,7 +21,7 @@ import re
 import sys
 import threading
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -90,7 +90,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _forward(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        body = degrade(body, self.headers.get("Content-Type", ""), self.server.words)
+        content_type = self.headers.get("Content-Type", "")
+        body = degrade(body, content_type, self.server.words)
+        if self.server.rewrite is not None and body:
+            body = self.server.rewrite(body, content_type)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         up = self.server.upstream
         conn_cls = http.client.HTTPSConnection if up.scheme == "https" else http.client.HTTPConnection
@@ -120,8 +123,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], upstream: str, words: Sequence[str], verbose: bool) -> None:
+    def __init__(self, address: tuple[str, int], upstream: str, words: Sequence[str], verbose: bool,
+                 rewrite: Callable[[bytes, str], bytes] | None = None) -> None:
         super().__init__(address, _Handler)
+        self.rewrite = rewrite
         self.upstream = urllib.parse.urlsplit(upstream)
         self.words = tuple(words)
         self.verbose = verbose
@@ -131,9 +136,10 @@ class LossyProxy:
     """The proxy on a loopback port, in a background thread."""
 
     def __init__(self, upstream: str, words: Sequence[str] = ("ej", "inte", "ingen"), *, host: str = "127.0.0.1",
-                 port: int = 0, verbose: bool = False) -> None:
+                 port: int = 0, verbose: bool = False, rewrite: Callable[[bytes, str], bytes] | None = None) -> None:
+        """``rewrite(body, content_type)``, when given, changes each request body after the words are dropped."""
         self.host = host
-        self.server = _ProxyServer((host, port), upstream, words, verbose)
+        self.server = _ProxyServer((host, port), upstream, words, verbose, rewrite)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                        name="lossy-proxy", daemon=True)
 

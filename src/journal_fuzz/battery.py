@@ -41,40 +41,41 @@ class Property:
     name: str
     carries: Carrier
     description: str
-    strategy: Callable[[str, str], st.SearchStrategy[Any]]
-    """(language, FHIR version) -> strategy of Note (text) or FhirDocument (FHIR)."""
+    strategy: Callable[..., st.SearchStrategy[Any]]
+    """(language, FHIR version, site lexicons=()) -> strategy of Note (text) or FhirDocument (FHIR)."""
 
 
 NoteSource = Callable[[str], st.SearchStrategy[Note]]
 
 
 def _fhir(kinds: Sequence[str], hostile: bool = False,
-          notes: NoteSource | None = None) -> Callable[[str, str], st.SearchStrategy[Any]]:
-    return lambda lang, version: jst.fhir_documents(lang, version=version, kinds=kinds, hostile=hostile,
-                                                    max_note_size=3000, notes=notes)
+          notes: NoteSource | None = None) -> Callable[..., st.SearchStrategy[Any]]:
+    return lambda lang, version, lex=(): jst.fhir_documents(lang, version=version, kinds=kinds, hostile=hostile,
+                                                            max_note_size=3000, notes=notes, lexicons=lex)
 
 
 PROPERTIES: tuple[Property, ...] = (
     Property("notes", TEXT, "realistic notes: sections, findings, doses, labs, sides",
-             lambda lang, _v: jst.notes(lang)),
+             lambda lang, _v, lex=(): jst.notes(lang, lexicons=lex)),
     Property("negations", TEXT, "negations before and after the finding, and pseudo-negations",
-             lambda lang, _v: jst.negated_findings(lang)),
+             lambda lang, _v, lex=(): jst.negated_findings(lang, lexicons=lex)),
     Property("hedges", TEXT, "uncertainty cues: misstänkt, kan ej uteslutas, possible",
-             lambda lang, _v: jst.hedged_findings(lang)),
+             lambda lang, _v, lex=(): jst.hedged_findings(lang, lexicons=lex)),
     Property("medications", TEXT, "doses with decimal commas, µg/mikrog/mg/E/IE, routes, frequencies",
-             lambda lang, _v: jst.medication_orders(lang)),
+             lambda lang, _v, lex=(): jst.medication_orders(lang, lexicons=lex)),
     Property("labs", TEXT, "lab values with < > ≤ ≥, ranges, slashes, %, °C",
-             lambda lang, _v: jst.lab_results(lang)),
+             lambda lang, _v, lex=(): jst.lab_results(lang, lexicons=lex)),
     Property("sides", TEXT, "höger/vänster, hö/vä, dx/sin, bilateral",
-             lambda lang, _v: jst.sided_findings(lang)),
+             lambda lang, _v, lex=(): jst.sided_findings(lang, lexicons=lex)),
     Property("hostile", TEXT, "HL7 delimiters, markup-like text, RTF braces, NFD, nbsp, zero-width, emoji",
-             lambda lang, _v: st.one_of(jst.hostile_text(lang), jst.notes(lang, hostile=True))),
+             lambda lang, _v, lex=(): st.one_of(jst.hostile_text(lang, lex),
+                                                jst.notes(lang, hostile=True, lexicons=lex))),
     Property("lengths", TEXT, "critical words just past 64/200/255/1000/2000/4000/32767/65535 characters",
-             lambda lang, _v: jst.lengths_near(lang)),
+             lambda lang, _v, lex=(): jst.lengths_near(lang, lexicons=lex)),
     Property("compounds", TEXT, "long compounds (over 20 letters)",
-             lambda lang, _v: jst.long_compounds(lang)),
+             lambda lang, _v, lex=(): jst.long_compounds(lang, lexicons=lex)),
     Property("structure", TEXT, "line and paragraph structure: lists, blank lines, CR/LF/CRLF",
-             lambda lang, _v: jst.notes(lang, min_size=150, max_size=3000, hostile=True)),
+             lambda lang, _v, lex=(): jst.notes(lang, min_size=150, max_size=3000, hostile=True, lexicons=lex)),
     Property("fhir-narrative", FHIR, "Composition narratives: paragraphs, line breaks, lists, tables, bold",
              _fhir(["Composition"], hostile=True)),
     Property("fhir-attachments", FHIR, "DocumentReference attachments: text, HTML, XHTML, RTF",
@@ -160,7 +161,8 @@ def _size(item: Note | FhirDocument) -> int:
 
 EVIDENCE = ("notes", "resources", "negation cues (pre)", "negation cues (post)", "negation cues (pseudo)",
             "termination words", "hedges", "sides", "doses", "doses with a decimal comma", "µ units",
-            "comparison signs", "dates", "personnummer", *(f"notes past {c} characters" for c in CAPS))
+            "comparison signs", "dates", "personnummer", *(f"notes past {c} characters" for c in CAPS),
+            *(f"construction {c}" for c in jst.CONSTRUCTIONS))
 """What an acceptance sign-off counts, in this order; a count of zero is reported as such."""
 
 
@@ -196,6 +198,9 @@ def evidence(item: Note | FhirDocument) -> Counter[str]:
                 out["dates"] += 1
             elif fact.kind == "id":
                 out["personnummer"] += 1
+        for feature in note.features:
+            if feature.startswith("construction:"):
+                out[f"construction {feature[13:]}"] += 1
         if "decimal-comma" in note.features and "dose" in note.features:
             out["doses with a decimal comma"] += 1
         for cap in CAPS:
@@ -211,7 +216,7 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
     state: dict[str, Any] = {"error": None, "findings": 0}
     started = time.monotonic()
     concurrency = max(1, config.concurrency)
-    strategy = prop.strategy(language, config.fhir_version)
+    strategy = prop.strategy(language, config.fhir_version, config.lexicons)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="journal-fuzz")
 
     def check(batch: list[Note | FhirDocument]) -> None:

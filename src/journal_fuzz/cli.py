@@ -283,6 +283,31 @@ def _seconds(value: str) -> float:
     return n
 
 
+def _cmd_sample(args: argparse.Namespace) -> int:
+    """Print generated notes, so a clinician can judge whether they read as real ones."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    from journal_fuzz import strategies as jst
+
+    if args.n < 1:
+        raise InputError("--n must be at least 1")
+    shown: list[str] = []
+
+    # The first example Hypothesis writes is the simplest one ("Ingen oro."): skip it, show ordinary notes.
+    @settings(max_examples=args.n + 1, database=None, phases=[Phase.generate], deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(jst.notes(args.lang, lexicons=args.lexicon or ()))
+    def collect(note: Any) -> None:
+        if len(shown) <= args.n:
+            shown.append(note.text.replace("\r\n", "\n").replace("\r", "\n"))
+
+    hypothesis_seed(args.seed)(collect)()
+    for k, text in enumerate(shown[1:] if len(shown) > args.n else shown, 1):
+        print(f"--- note {k} ---\n{text}\n")
+    return EXIT_KEPT
+
+
 def _target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per round trip (default 30)")
     p.add_argument("--auth-env", metavar="VAR", help="environment variable holding the target's credentials")
@@ -348,6 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
     red.add_argument("--target", metavar="SPEC", help="replay the redacted case here and say if it still reproduces")
     _target_options(red)
     red.set_defaults(func=_cmd_redact)
+
+    smp = sub.add_parser("sample", help="print generated notes, to judge whether they read as real ones")
+    smp.add_argument("--lang", choices=LANGUAGES, default="sv", help="sv (default) or en")
+    smp.add_argument("--n", type=int, default=5, help="how many notes (default 5)")
+    smp.add_argument("--seed", type=int, default=0, help="another seed, other notes (default 0)")
+    smp.add_argument("--lexicon", action="append", metavar="PATH", help="a site lexicon whose words are used too")
+    smp.set_defaults(func=_cmd_sample)
 
     rep = sub.add_parser("report", help="one self-contained HTML report of saved cases (and the run's summary)")
     rep.add_argument("cases", metavar="CASES_DIR")

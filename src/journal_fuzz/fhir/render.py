@@ -1,8 +1,9 @@
 """Render a note as XHTML narrative, HTML, XHTML, RTF or plain text without losing a character of it.
 
-The one rule: markup may only add boundaries where the note already has whitespace, and the whitespace itself is
-kept (as text between blocks), so reading the text back gives the note exactly. ``<b>``/``<i>``/``<span>`` wrap
-facts without adding or removing anything.
+The one rule: markup may only add boundaries where the note already has whitespace. The plain styles keep that
+whitespace (as text between blocks), so reading the text back gives the note exactly; the ``-compact`` styles drop
+it, so the block boundary alone separates the words (a reader must take it as whitespace). ``<b>``/``<i>``/``<span>``
+wrap facts without adding or removing anything.
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ __all__ = ["NARRATIVE_STYLES", "XHTML_NS", "check_chars", "check_text", "emphasi
            "render_narrative", "split_content_type"]
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
-NARRATIVE_STYLES = ("p", "br", "list", "table", "inline")
+NARRATIVE_STYLES = ("p", "br", "list", "table", "inline", "p-compact", "br-compact", "list-compact", "table-compact",
+                    "inline-compact")
+"""``-compact``: no whitespace between block elements and ``<br/>`` touching the words (``<p>Cor: ua</p><p>Pulm:
+ua</p>``), as most renderers write; a reader that strips tags without adding a space merges those words."""
 
 # A run of whitespace holding at least one line break: the seam between two blocks (kept as text).
 _SEAM = re.compile(r"[^\S\r\n]*(?:(?:\r\n|\r|\n)[^\S\r\n]*)+")
 _CELL_SEAM = re.compile(r"[ \t]+")
+_TAB_SEAM = re.compile(r" *\t[ \t]*")
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EMPHASIS = {"negation": "b", "hedge": "i"}
 _TITLE = {"sv": "Journalanteckning", "en": "Clinical note"}
@@ -92,14 +97,18 @@ def _lines(text: str) -> tuple[str, list[tuple[int, int]], list[str], str]:
     return text[:lead], lines, seams, text[trail:]
 
 
-def render_fragment(note: Note, style: str = "p") -> str:
-    """The note as XHTML content for a ``<div>`` or ``<body>`` in one of :data:`NARRATIVE_STYLES`."""
+def render_fragment(note: Note, style: str = "p", html: bool = False) -> str:
+    """The note as XHTML content for a ``<div>`` or ``<body>`` in one of :data:`NARRATIVE_STYLES` (``html``:
+    line breaks written as HTML's ``<br>``)."""
     if style not in NARRATIVE_STYLES:
         raise FhirError(f"unknown narrative style {style!r}; use one of {', '.join(NARRATIVE_STYLES)}")
+    compact = style.endswith("-compact")
+    style = style.removesuffix("-compact")
     text = note.text
     marks = emphasis(note, spans=style == "inline")
     lead, lines, seams, trail = _lines(text)
-    seams_x = [_escape(s) for s in seams] + [""]
+    seams_x = ["" if compact else _escape(s) for s in seams] + [""]
+    br = "<br>" if html else "<br/>"
 
     def line(k: int) -> str:
         a, b = lines[k]
@@ -109,22 +118,25 @@ def render_fragment(note: Note, style: str = "p") -> str:
     if style == "p":
         body = [f"<p>{line(k)}</p>{seams_x[k]}" for k in range(len(lines))]
     elif style == "br":
-        body = ["<p>", *(line(k) + ("<br/>" if k + 1 < len(lines) else "") + seams_x[k]
+        body = ["<p>", *(line(k) + (br if k + 1 < len(lines) else "") + seams_x[k]
                          for k in range(len(lines))), "</p>"]
     elif style == "inline":
-        body = [line(k) + ("<br/>" if k + 1 < len(lines) else "") + seams_x[k] for k in range(len(lines))]
+        body = [line(k) + (br if k + 1 < len(lines) else "") + seams_x[k] for k in range(len(lines))]
     elif style == "list":
         body = ["<ul>", *(f"<li>{line(k)}</li>{seams_x[k]}" for k in range(len(lines))), "</ul>"]
     else:
         rows = []
         for k, (a, b) in enumerate(lines):
-            cut = _CELL_SEAM.search(text, a, b)
-            if cut is None:
-                cells = f"<td>{_inline(text, a, b, marks)}</td>"
-            else:
-                cells = (f"<td>{_inline(text, a, cut.start(), marks)}</td>{_escape(cut.group())}"
-                         f"<td>{_inline(text, cut.end(), b, marks)}</td>")
-            rows.append(f"<tr>{cells}</tr>{seams_x[k]}")
+            # A line with tabs is a table row already (one cell per column); otherwise the first blank splits it.
+            seams_in = list(_TAB_SEAM.finditer(text, a, b)) if "\t" in text[a:b] else \
+                [m for m in [_CELL_SEAM.search(text, a, b)] if m is not None]
+            cells, pos = [], a
+            for cut in seams_in:
+                cells.append(f"<td>{_inline(text, pos, cut.start(), marks)}</td>"
+                             + ("" if compact else _escape(cut.group())))
+                pos = cut.end()
+            cells.append(f"<td>{_inline(text, pos, b, marks)}</td>")
+            rows.append(f"<tr>{''.join(cells)}</tr>{seams_x[k]}")
         body = ["<table>", *rows, "</table>"]
     return _escape(lead) + "".join(body) + _escape(trail)
 
@@ -171,7 +183,7 @@ def render_body(note: Note, content_type: str, style: str = "p") -> bytes:
         return write_rtf(note.text, [(a, b, t) for a, b, t in emphasis(note) if t in ("b", "i")]).encode(codec)
     if media == "text/html":
         doc = (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="{charset or "utf-8"}">'
-               f"<title>{title}</title></head><body>{render_fragment(note, style)}</body></html>")
+               f"<title>{title}</title></head><body>{render_fragment(note, style, html=True)}</body></html>")
         return doc.encode(codec, "xmlcharrefreplace")
     if media in ("application/xhtml+xml", "application/xml", "text/xml"):
         doc = (f'<?xml version="1.0" encoding="{charset or "utf-8"}"?>\n<html xmlns="{XHTML_NS}" lang="{lang}" '

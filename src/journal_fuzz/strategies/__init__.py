@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from journal_fuzz.constants import CAPS
 from journal_fuzz.strategies.clinical import (
+    CONSTRUCTIONS,
     HOSTILE_FEATURES,
     hedged_findings,
     hostile_text,
@@ -27,7 +28,7 @@ from journal_fuzz.strategies.clinical import (
 from journal_fuzz.strategies.fhir import FhirDocument, fhir_documents
 
 __all__ = [
-    "CAPS", "HOSTILE_FEATURES", "FhirDocument", "fhir_documents", "hedged_findings", "hostile_text",
+    "CAPS", "CONSTRUCTIONS", "HOSTILE_FEATURES", "FhirDocument", "fhir_documents", "hedged_findings", "hostile_text",
     "lab_results", "lengths_near", "long_compounds", "medication_orders", "negated_findings", "notes", "sentences",
     "sided_findings",
 ]

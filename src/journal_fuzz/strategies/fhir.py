@@ -64,13 +64,15 @@ def fhir_documents(draw: st.DrawFn, language: str = "sv", version: str = "R4B",
                    hostile: bool = False, max_note_size: int = 4000,
                    content_types: Sequence[str] = ATTACHMENT_TYPES,
                    styles: Sequence[str] = NARRATIVE_STYLES,
-                   notes: Callable[[str], st.SearchStrategy[Note]] | None = None) -> FhirDocument:
+                   notes: Callable[[str], st.SearchStrategy[Note]] | None = None,
+                   lexicons: Sequence[str] = ()) -> FhirDocument:
     """Valid FHIR resources (R4B by default, R5 on request) embedding 1-3 generated notes.
 
     ``kinds`` picks resource types from :data:`~journal_fuzz.fhir.RESOURCE_KINDS`; ``wires`` the wire forms
     (``json``, ``xml``). DocumentReference attachments come in each of the text content types, narratives in each
     style (paragraphs, line breaks, lists, tables, inline bold/italic); ``content_types`` and ``styles`` narrow
-    those choices; ``notes`` replaces the note generator (for example ``lengths_near``).
+    those choices (each written with and without whitespace between blocks); ``notes`` replaces the note generator
+    (for example ``lengths_near``); ``lexicons`` are site lexicons whose words the notes use too.
     """
     if version not in VERSIONS:
         raise ValueError(f"unknown FHIR version {version!r}; use R4B or R5")
@@ -79,7 +81,8 @@ def fhir_documents(draw: st.DrawFn, language: str = "sv", version: str = "R4B",
         raise ValueError(f"unknown resource kinds {unknown}; use {', '.join(RESOURCE_KINDS)}")
     kind = draw(st.sampled_from(tuple(kinds)))
     wire = draw(st.sampled_from(tuple(wires)))
-    source = notes(language) if notes is not None else note_strategy(language, max_size=max_note_size, hostile=hostile)
+    source = notes(language) if notes is not None else note_strategy(language, max_size=max_note_size,
+                                                                     hostile=hostile, lexicons=lexicons)
     embedded = draw(st.lists(source, min_size=1, max_size=3))
     style = draw(st.sampled_from(tuple(styles)))
     content_type = draw(st.sampled_from(tuple(content_types))) if kind == "DocumentReference" else None
