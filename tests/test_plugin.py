@@ -328,3 +328,19 @@ def test_system_errors_are_errors_in_junit_xml_too(project: pytest.Pytester) -> 
         junit = (project.path / name).read_text(encoding="utf-8")
         assert 'errors="1" failures="0"' in junit and "<failure" not in junit
         assert f'<error message="failed on setup with &quot;{cause}' in junit
+
+
+def test_in_process_runs_share_nothing(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two runs in one process (as pytester and IDEs do): the first one's site lexicon must not reach the second.
+    monkeypatch.delenv("JOURNAL_FUZZ_LEXICON", raising=False)
+    project.makepyfile(boxed=BOXED)
+    (project.path / "site.toml").write_text(SITE_LEXICON, encoding="utf-8")
+    args = ("-p", "no:cacheprovider", "--journal-fuzz=python:boxed:boxed", "--journal-fuzz-lang=sv",
+            "--journal-fuzz-properties=sides", "--journal-fuzz-examples=2", "--journal-fuzz-concurrency=2",
+            "--journal-fuzz-profile=quick")
+    first = project.runpytest_inprocess(*args, "--journal-fuzz-lexicon=site.toml")
+    first.assert_outcomes(failed=1)
+    assert "negation-added" in first.stdout.str()
+    assert "JOURNAL_FUZZ_LEXICON" not in os.environ
+    second = project.runpytest_inprocess(*args)
+    second.assert_outcomes(passed=1)
