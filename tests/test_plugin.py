@@ -344,3 +344,9 @@ def test_in_process_runs_share_nothing(project: pytest.Pytester, monkeypatch: py
     assert "JOURNAL_FUZZ_LEXICON" not in os.environ
     second = project.runpytest_inprocess(*args)
     second.assert_outcomes(passed=1)
+
+
+def test_a_missing_site_lexicon_is_one_clear_usage_error(project: pytest.Pytester) -> None:
+    result = run(project, "--journal-fuzz=python:systems:faithful", "--journal-fuzz-lexicon=missing.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "site lexicon not found" in result.stderr.str() and "Traceback" not in result.stderr.str()

@@ -38,6 +38,7 @@ from journal_fuzz.cases import Case, CaseError, load_case, system_software, vers
 from journal_fuzz.constants import Status
 from journal_fuzz.evidence import summary
 from journal_fuzz.exchange import TextPayload
+from journal_fuzz.lexicon import LexiconError, load_lexicon
 from journal_fuzz.report.failure import failure_message
 from journal_fuzz.report.terminal import evidence_table
 
@@ -74,6 +75,11 @@ class JournalFuzzSession:
         """Where failing cases are saved (a relative ``cases`` is under the root directory)."""
         self.lexicons = tuple(str(root / p) for p in settings.lexicon)
         """Site lexicon files for the oracle, by absolute path (relative ones are under the root directory)."""
+        try:
+            for language in settings.lang:
+                load_lexicon(language, self.lexicons)  # a missing or broken file is a usage error, not a crash mid-run
+        except LexiconError as exc:
+            raise pytest.UsageError(f"journal_fuzz: {exc}") from None
         try:
             self.adapter: Adapter = adapter_for(settings.target, AdapterConfig(
                 timeout=settings.timeout, auth_env=settings.auth_env, listen=settings.listen,
