@@ -226,3 +226,127 @@ def test_pytest_html_attaches_the_side_by_side_view(project: pytest.Pytester) ->
     result.assert_outcomes(failed=1)
     page = (project.path / "ph.html").read_text(encoding="utf-8")
     assert "jf-sbs" in page and "lost" in page and "negation-dropped" in page
+
+
+def test_a_run_without_a_target_imports_nothing_of_journal_fuzz(project: pytest.Pytester) -> None:
+    # Every pytest run where journal_fuzz is installed loads its entry point; without a target it must stay cheap.
+    # The fixture is requested first (it skips without a target) and still imports nothing.
+    project.makepyfile(test_clean='''
+import sys
+
+def test_a_uses_the_fixture(journal_fuzz_adapter):
+    pass
+
+def test_b_nothing_of_journal_fuzz_was_imported():
+    assert "_journal_fuzz_pytestplugin" in sys.modules
+    assert not any(m == "journal_fuzz" or m.startswith("journal_fuzz.") for m in sys.modules)
+''')
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "test_clean.py")
+    result.assert_outcomes(passed=1, skipped=1)
+
+
+def test_the_entry_point_imports_neither_journal_fuzz_nor_hypothesis() -> None:
+    code = ("import sys, _journal_fuzz_pytestplugin\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('journal_fuzz', 'hypothesis')]\n"
+            "assert not bad, bad\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_every_option_is_one_row_of_the_settings_table() -> None:
+    # The option names are a contract (README, DESIGN.md): the flags, the pyproject keys and the Settings fields
+    # all come from the one table.
+    from dataclasses import fields
+
+    import _journal_fuzz_pytestplugin as entry
+
+    flags = {entry._flag(f) for f in entry.options()}
+    keys = {f.name for f in entry.options() if entry._row(f).pyproject}
+    assert flags == {"--journal-fuzz", *(f"--journal-fuzz-{n}" for n in (
+        "examples", "lang", "seed", "cases", "concurrency", "profile", "properties", "timeout", "db", "auth-env",
+        "listen", "fhir-version", "lexicon", "report", "battery"))}
+    assert keys == {"target", "examples", "lang", "seed", "cases", "concurrency", "profile", "properties", "timeout",
+                    "db", "auth_env", "listen", "fhir_version", "lexicon", "report"}
+    assert {f.name for f in entry.options()} == {f.name for f in fields(entry.Settings)}
+
+
+SITE_LEXICON = '''
+[meta]
+language = "sv"
+# At this clinic a leading "∅" means "no": "∅ feber" is "no fever".
+[negation]
+pre = ["∅"]
+'''
+
+BOXED = '''
+def boxed(text):
+    # A template that prefixes every note with a "∅" glyph: harmless text anywhere but where "∅" means "no".
+    return "∅ " + text
+'''
+
+ENV_UNTOUCHED = '''
+import os
+
+def test_the_plugin_left_the_environment_alone():
+    assert "JOURNAL_FUZZ_LEXICON" not in os.environ
+'''
+
+
+def test_pyproject_lexicon_reaches_the_oracle_and_leaves_the_environment_alone(project: pytest.Pytester) -> None:
+    project.makepyfile(boxed=BOXED, test_env=ENV_UNTOUCHED)
+    (project.path / "site.toml").write_text(SITE_LEXICON, encoding="utf-8")
+    settings = ('[tool.journal_fuzz]\ntarget = "python:boxed:boxed"\nlang = ["sv"]\nproperties = ["sides"]\n'
+                'examples = 3\nconcurrency = 2\nprofile = "quick"\n')
+    args = ("-p", "no:cacheprovider", "--journal-fuzz-battery", "test_env.py")
+    project.makepyprojecttoml(settings)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("JOURNAL_FUZZ_LEXICON", raising=False)  # the subprocess inherits this process's environment
+        without = project.runpytest_subprocess(*args)
+        # Without the site lexicon a prefixed "∅" is only an added symbol: a minor difference, kept.
+        without.assert_outcomes(passed=2)
+        project.makepyprojecttoml(settings + 'lexicon = ["site.toml"]\n')
+        with_lexicon = project.runpytest_subprocess(*args)
+    # With it, "∅" negates the finding that follows: the battery's oracle saw the site lexicon.
+    with_lexicon.assert_outcomes(passed=1, failed=1)
+    out = with_lexicon.stdout.str()
+    assert "negation-added" in out and "journal_fuzz[sides-sv]" in out
+
+
+def test_system_errors_are_errors_in_junit_xml_too(project: pytest.Pytester) -> None:
+    # A system that fails during the run, and one that cannot be started at all: pytest errors, in the terminal
+    # and in JUnit XML (<error>, not <failure>), never word loss.
+    crashed = run(project, "--journal-fuzz=python:systems:crash", "--journal-fuzz-lang=sv",
+                  "--journal-fuzz-properties=notes", "--junitxml=crash.xml")
+    crashed.assert_outcomes(errors=1)
+    unreachable = run(project, f"--journal-fuzz=fhir+http://127.0.0.1:{_free_port()}/fhir",
+                      "--journal-fuzz-lang=sv", "--journal-fuzz-properties=fhir-notes", "--journal-fuzz-timeout=5",
+                      "--junitxml=unreachable.xml")
+    unreachable.assert_outcomes(errors=1)
+    assert "system error (unreachable)" in unreachable.stdout.str()
+    for name, cause in (("crash.xml", "system error (crashed), not word loss"),
+                        ("unreachable.xml", "system error (unreachable)")):
+        junit = (project.path / name).read_text(encoding="utf-8")
+        assert 'errors="1" failures="0"' in junit and "<failure" not in junit
+        assert f'<error message="failed on setup with &quot;{cause}' in junit
+
+
+def test_in_process_runs_share_nothing(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two runs in one process (as pytester and IDEs do): the first one's site lexicon must not reach the second.
+    monkeypatch.delenv("JOURNAL_FUZZ_LEXICON", raising=False)
+    project.makepyfile(boxed=BOXED)
+    (project.path / "site.toml").write_text(SITE_LEXICON, encoding="utf-8")
+    args = ("-p", "no:cacheprovider", "--journal-fuzz=python:boxed:boxed", "--journal-fuzz-lang=sv",
+            "--journal-fuzz-properties=sides", "--journal-fuzz-examples=2", "--journal-fuzz-concurrency=2",
+            "--journal-fuzz-profile=quick")
+    first = project.runpytest_inprocess(*args, "--journal-fuzz-lexicon=site.toml")
+    first.assert_outcomes(failed=1)
+    assert "negation-added" in first.stdout.str()
+    assert "JOURNAL_FUZZ_LEXICON" not in os.environ
+    second = project.runpytest_inprocess(*args)
+    second.assert_outcomes(passed=1)
+
+
+def test_a_missing_site_lexicon_is_one_clear_usage_error(project: pytest.Pytester) -> None:
+    result = run(project, "--journal-fuzz=python:systems:faithful", "--journal-fuzz-lexicon=missing.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "site lexicon not found" in result.stderr.str() and "Traceback" not in result.stderr.str()

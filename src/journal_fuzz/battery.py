@@ -24,7 +24,8 @@ from hypothesis.errors import FlakyFailure
 
 from journal_fuzz import strategies as jst
 from journal_fuzz.adapters.base import Adapter, SystemUnderTestError, UnsupportedError
-from journal_fuzz.constants import CAPS, FHIR, TEXT, Carrier, Status
+from journal_fuzz.constants import FHIR, TEXT, Carrier, Status
+from journal_fuzz.evidence import EVIDENCE, evidence  # re-exported: they lived here before evidence.py
 from journal_fuzz.exchange import Exchange, payload_of, send
 from journal_fuzz.notes import Note
 from journal_fuzz.oracle import Verdict
@@ -140,7 +141,7 @@ class Outcome:
     loss: Loss | None = None
     error: SystemUnderTestError | None = None
     exercised: Counter[str] = field(default_factory=Counter)
-    """What was sent, counted (see :data:`EVIDENCE`)."""
+    """What was sent, counted (see :data:`journal_fuzz.evidence.EVIDENCE`)."""
     longest: int = 0
     duration: float = 0.0
 
@@ -157,56 +158,6 @@ class _LossFound(AssertionError):
 
 def _size(item: Note | FhirDocument) -> int:
     return len(item.text) if isinstance(item, Note) else sum(len(e.note.text) for e in item.embeds)
-
-
-EVIDENCE = ("notes", "resources", "negation cues (pre)", "negation cues (post)", "negation cues (pseudo)",
-            "termination words", "hedges", "sides", "doses", "doses with a decimal comma", "µ units",
-            "comparison signs", "dates", "personnummer", *(f"notes past {c} characters" for c in CAPS),
-            *(f"construction {c}" for c in jst.CONSTRUCTIONS))
-"""What an acceptance sign-off counts, in this order; a count of zero is reported as such."""
-
-
-def evidence(item: Note | FhirDocument) -> Counter[str]:
-    """Counts of what one payload exercised, from its facts (not from what the system did with them)."""
-    out: Counter[str] = Counter()
-    notes = [item] if isinstance(item, Note) else [e.note for e in item.embeds]
-    out["notes"] += len(notes)
-    if isinstance(item, FhirDocument):
-        out["resources"] += 1
-        out[f"resource type {item.kind}"] += 1
-        out[f"wire form {item.wire}"] += 1
-        if item.content_type:
-            out[f"attachment {item.content_type.split(';')[0]}"] += 1
-    for note in notes:
-        for fact in note.facts:
-            if fact.kind == "negation":
-                out[{"pre": "negation cues (pre)", "post": "negation cues (post)", "pseudo": "negation cues (pseudo)",
-                     "termination": "termination words"}.get(fact.role or "pre", "negation cues (pre)")] += 1
-            elif fact.kind == "hedge":
-                out["hedges"] += 1
-            elif fact.kind == "side":
-                out["sides"] += 1
-            elif fact.kind == "unit":
-                if "µ" in fact.text or "μ" in fact.text:
-                    out["µ units"] += 1
-            elif fact.kind == "number":
-                if fact.text in ("<", ">", "≤", "≥"):
-                    out["comparison signs"] += 1
-            elif fact.kind == "drug":
-                out["doses"] += 1
-            elif fact.kind == "date":
-                out["dates"] += 1
-            elif fact.kind == "id":
-                out["personnummer"] += 1
-        for feature in note.features:
-            if feature.startswith("construction:"):
-                out[f"construction {feature[13:]}"] += 1
-        if "decimal-comma" in note.features and "dose" in note.features:
-            out["doses with a decimal comma"] += 1
-        for cap in CAPS:
-            if len(note.text) > cap:
-                out[f"notes past {cap} characters"] += 1
-    return out
 
 
 def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> Outcome:
