@@ -92,6 +92,14 @@ def function_words(lex: Lexicon) -> list[str]:
                   if k in stop)
 
 
+def side_inside_terms(lex: Lexicon) -> list[str]:
+    """A multi-word term with a side word among its tokens: the side would hide inside the term, so a lost or
+    swapped side could never be reported as a side ("left atrial enlargement" is the side left + the term)."""
+    sides = {k[0] for forms in lex.data.get("sides", {}).values() for f in forms if len(k := _keys(f)) == 1}
+    return sorted(f"{lex.language}: {concept!r} has the form {' '.join(k)!r}" for k, concept in _term_keys(lex)
+                  if len(k) > 1 and sides & set(k))
+
+
 def _packaged_files(language: str) -> list[tuple[str, dict[str, Any]]]:
     root = resources.files("journal_fuzz.lexicon")
     files = [(f"{language}.toml", root.joinpath(f"{language}.toml"))]
@@ -163,6 +171,11 @@ def test_no_term_is_a_function_word(language: str) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_no_side_word_inside_a_term(language: str) -> None:
+    assert side_inside_terms(load_lexicon(language)) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_folder_terms_are_not_common_homographs(language: str) -> None:
     assert homographs(language, _packaged_files(language)) == []
 
@@ -199,6 +212,7 @@ _PLANTED = """
 [terms.anatomy]
 "hjärta" = { forms = ["hjärta"], gender = "neu", sided = true }
 "levern" = { forms = ["lever"], gender = "utr" }
+"vänster förmaksförstoring" = { forms = ["vänster förmaksförstoring"], gender = "utr" }
 """
 
 
@@ -222,3 +236,4 @@ def test_planted_collisions_are_caught(planted: tuple[Lexicon, list[tuple[str, d
     assert "'pneumoni' in sv.toml [terms.diagnosis] and sv/planted.toml [terms.finding]" in two
     assert "'hjärta'" in two
     assert any("'hjärta' is sided" in p for p in sidedness(lex))
+    assert any("vänster förmaksförstoring" in p for p in side_inside_terms(lex))
