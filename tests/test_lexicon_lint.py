@@ -7,6 +7,7 @@ from __future__ import annotations
 import tomllib
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ MIDLINE = {
 }
 
 
+@cache
 def _keys(phrase: str) -> tuple[str, ...]:
     return tuple(tokenize(phrase).keys)
 
