@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import HealthCheck, Phase, find, given, seed, settings
 
 import journal_fuzz as jf
 from construction_systems import SYSTEMS
@@ -21,13 +21,15 @@ from journal_fuzz.constants import TEXT, Status
 from journal_fuzz.lexicon import load_lexicon
 from journal_fuzz.strategies.grammar import CONSTRUCTIONS, grammar
 
-_QUIET = settings(database=None, derandomize=True, deadline=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+# Shares are measured on a seeded random sample: a derandomised run starts from the simplest notes and
+# under-counts what ordinary notes carry.
+_QUIET = settings(database=None, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
 
 
 def _collect(strategy: object, n: int) -> list[jf.Note]:
     out: list[jf.Note] = []
 
+    @seed(20241112)
     @settings(_QUIET, max_examples=n)
     @given(strategy)
     def collect(note: jf.Note) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, find, given, settings
+from hypothesis import HealthCheck, find, given, seed, settings
 from hypothesis import strategies as st
 
 import journal_fuzz as jf
@@ -38,8 +38,9 @@ def test_facts_are_exact_spans_and_faithful_copies_pass(name: str, language: str
 def test_every_feature_appears() -> None:
     seen: set[str] = set()
 
+    @seed(20241112)  # seeded, not derandomised: a derandomised run starts from the simplest notes
     @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-              database=None, derandomize=True)
+              database=None)
     @given(st.sampled_from(["sv", "en"]).flatmap(lambda lang: jst.notes(lang, hostile=True)))
     def collect(note: jf.Note) -> None:
         seen.update(note.features)
@@ -169,7 +170,8 @@ def test_fhir_documents_carry_each_attachment_type(content_type: str) -> None:
 def test_fhir_documents_cover_styles_wires_and_kinds() -> None:
     seen: set[str] = set()
 
-    @settings(max_examples=150, database=None, derandomize=True,
+    @seed(20241112)
+    @settings(max_examples=150, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(jst.fhir_documents("en", max_note_size=400))
     def collect(doc: jst.FhirDocument) -> None:
