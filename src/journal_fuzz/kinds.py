@@ -112,7 +112,12 @@ def _reads(f: Mapping[str, Any]) -> str:
 
 
 def _became(f: Mapping[str, Any]) -> str:
-    return f"{_q(_s(f.get('sent_text')))} now reads {_q(_s(f.get('received_text')))}"
+    sent, received = _s(f.get("sent_text")), _s(f.get("received_text"))
+    if not received:
+        return f"{_q(sent)} was lost"
+    if not sent:
+        return f"{_q(received)} appeared"
+    return f"{_q(sent)} now reads {_q(received)}"
 
 
 def _about(f: Mapping[str, Any]) -> str:
@@ -154,7 +159,7 @@ HEDGE_CHANGED = kind(
     "hedge-changed", "a word of uncertainty (suspected, misstänkt, kan ej uteslutas) was lost or added",
     _hedge_heading)
 TERM_DROPPED = kind("term-dropped", "a clinical term was lost",
-                    lambda f: f"A clinical term was dropped: {_q(_s(f.get('sent_text')))}")
+                    lambda f: f"A clinical term was dropped: {_q(_s(f.get('concept')) or _s(f.get('sent_text')))}")
 TERM_CHANGED = kind("term-changed", "a clinical term became another one",
                     lambda f: f"A clinical term changed: {_became(f)}")
 NUMBER_CHANGED = kind("number-changed", "a number changed (a dose, a lab value, a date)",

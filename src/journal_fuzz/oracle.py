@@ -526,7 +526,9 @@ class _Comparison:
             b += 1
         if b + 1 < end and letter(b + 1) and not side._glued(b, b + 1):
             b += 1
-        while a < t and (side.tokens.is_space(a) or self._glue(side, a)):
+        if a > start and self._glue(side, a) and len(side.key(a - 1)) == 1:
+            a -= 1  # "T-vågor", "B-celler"
+        while a < t and (side.tokens.is_space(a) or (self._glue(side, a) and a == t - 1)):
             a += 1
         while b > t and (side.tokens.is_space(b) or self._glue(side, b)):
             b -= 1
@@ -574,20 +576,19 @@ class _Comparison:
                     unknown.append(name)
         return names, unknown
 
-    def _nearest(self, side: Analysis, i: int, lo: int, hi: int, *, before_only: bool = False) -> str | None:
-        """The concept nearest token ``i`` between ``lo`` and ``hi``: a term or content word first, then another
-        word."""
-        best: tuple[int, int, int] | None = None
+    def _nearest(self, side: Analysis, i: int, lo: int, hi: int, changed: Sequence[int] = ()) -> str | None:
+        """The concept nearest token ``i`` between ``lo`` and ``hi``: one among the ``changed`` tokens first, a term
+        or content word before another word."""
+        best: tuple[bool, int, int, int] | None = None
+        inside = set(changed)
         for t in range(lo, hi):
-            if before_only and t > i:
-                break
             rank = self._rank(side, t)
             if rank is None:
                 continue
-            key = (min(rank, 1), abs(t - i), t)
+            key = (t not in inside, min(rank, 2) // 2, abs(t - i), t)
             if best is None or key < best:
                 best = key
-        return self._name(side, best[2])[0] if best is not None else None
+        return self._name(side, best[3])[0] if best is not None else None
 
     def _clause(self, side: Analysis, i: int) -> tuple[int, int]:
         """The clause around token ``i``: its statement, cut at commas and semicolons."""
@@ -627,6 +628,8 @@ class _Comparison:
         a = t
         while a - 1 >= lo and (side.is_name(a - 1) or self._glue(side, a - 1)) and t - a < _RUN_TOKENS:
             a -= 1
+        if a > lo and self._glue(side, a) and side.key(a - 1)[:1].isalpha():
+            a -= 1  # "T-vågor"
         return a, t + 1
 
     # -- moves ----------------------------------------------------------------------------------------------
@@ -904,7 +907,7 @@ class _Comparison:
         critical = self._critical(sa, S) or self._critical(ra, R) or bool(h.changes) or bool(s_names or r_names)
         words = any(_is_word(k) or k[:1].isdigit() for k in s_keys + r_keys)
         damage = _encoding_damage(s_text, r_text) if S else None
-        if damage is None and S:
+        if damage is None:
             # "°C" -> "Â°C" inserts a token, "a\u00a0b" -> "aÂ\u00a0b" damages the space between two words:
             # judge the stretch with its neighbours and the whitespace around it.
             lo, hi = max(0, h.i1 - 1), min(len(ts), h.i2 + 1)
@@ -982,7 +985,7 @@ class _Comparison:
                 return self._nearest(side, spot, max(lo, spot - SIDE_WINDOW - 2), min(hi, spot + SIDE_WINDOW + 2)) \
                     or self._nearest(side, spot, lo, hi)
             lo, hi = side.sentence_bounds(idx[0])
-            return self._nearest(side, idx[0], lo, hi)
+            return self._nearest(side, idx[0], lo, hi, idx)
         if kind in (NUMBER_CHANGED, UNIT_CHANGED) and not facts.sent_names:
             return self._subject(sa, S[0]) if S else self._subject(ra, R[0]) if R else None
         if kind == ENCODING_DAMAGED and sided:

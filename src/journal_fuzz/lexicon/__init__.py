@@ -405,7 +405,9 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
 def _term_info(concept: str, category: str, spec: Any) -> TermInfo:
     if isinstance(spec, dict):
         forms = spec.get("forms", [])
-        return TermInfo(concept, category, tuple(dict.fromkeys([concept, *forms])), spec.get("gender"),
+        # A case-sensitive acronym's key is not a form of its own: "kol" (charcoal) is not "KOL".
+        listed = forms or [concept] if spec.get("case_sensitive") else [concept, *forms]
+        return TermInfo(concept, category, tuple(dict.fromkeys(listed)), spec.get("gender"),
                         bool(spec.get("sided", False)))
     return TermInfo(concept, category, tuple(dict.fromkeys([concept, *spec])))
 
