@@ -527,6 +527,25 @@ def _crlf(text: str, language: str, rng: random.Random) -> str | None:
     return re.sub(r"\r\n|\r|\n", "\r\n", text) if "\n" in text else text + "\r\n"
 
 
+def _cr(text: str, language: str, rng: random.Random) -> str | None:
+    return re.sub(r"\r\n|\n", "\r", text) if "\n" in text else None
+
+
+def _blank_lines(text: str, language: str, rng: random.Random) -> str | None:
+    """A blank line becomes a single line break, or a single line break a blank line."""
+    if re.search(r"\n[^\S\n]*\n", text):
+        return re.sub(r"\n[^\S\n]*\n", "\n", text)
+    return text.replace("\n", "\n\n") if "\n" in text else None
+
+
+def _markdown_list(text: str, language: str, rng: random.Random) -> str | None:
+    """Every line becomes a Markdown list item (or, read the other way, a rendered list lost its bullets)."""
+    if "\n" not in text.strip():
+        return None
+    bullet = rng.choice(("- ", "* ", "• "))
+    return re.sub(r"(?m)^(?=[^\W\d_])", bullet, text)
+
+
 def _nfd(text: str, language: str, rng: random.Random) -> str | None:
     return unicodedata.normalize("NFD", text)
 
@@ -643,6 +662,9 @@ LOSSY: tuple[Mutant, ...] = (
 BENIGN: tuple[Mutant, ...] = (
     _b("rewrap", "lines re-wrapped to another width, blank lines kept", _rewrap),
     _b("crlf", "line endings become CRLF", _crlf),
+    _b("cr", "line endings become CR (old Mac, some RTF readers)", _cr),
+    _b("blank-lines", "a blank line becomes a single line break, or the other way round", _blank_lines),
+    _b("markdown-list", "lines become Markdown list items, or a rendered list loses its bullets", _markdown_list),
     _b("nfd", "Unicode decomposed (ö as o + U+0308)", _nfd),
     _b("nbsp", "spaces become no-break spaces", _nbsp),
     _b("entities", "non-ASCII characters and & spelled as character references", _entities),
