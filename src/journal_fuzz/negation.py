@@ -497,8 +497,9 @@ class Analysis:
             if role not in (NEG_PRE, NEG_POST, HEDGE_PRE, HEDGE_POST):
                 continue
             polarity = NEGATED if role in (NEG_PRE, NEG_POST) else UNCERTAIN
-            ahead = role in (NEG_PRE, HEDGE_PRE)
-            if not ahead and m.entry.rules.direction == "both" \
+            direction = m.entry.rules.direction
+            ahead = direction == "forward" if direction in ("forward", "backward") else role in (NEG_PRE, HEDGE_PRE)
+            if not ahead and direction == "both" \
                     and not any(governable(t) for t in range(clause_start(m), m.start)):
                 ahead = True
             if ahead:

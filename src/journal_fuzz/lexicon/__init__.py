@@ -332,7 +332,9 @@ class Lexicon:
         """The entry for exactly this phrase, if the lexicon has one."""
         keys = _phrase_keys(phrase)
         for k, entry in self._index.get(keys[0], []) if keys else []:
-            if k == keys:
+            if k == keys and (not entry.rules.case_sensitive or all(
+                    _capitals_kept(f, c) for f, c in zip(_cased_keys(entry.surface), _cased_keys(phrase),
+                                                         strict=False))):
                 return entry
         return None
 
