@@ -493,6 +493,21 @@ class _Comparison:
             return 2
         return None
 
+    def _weight(self, side: Analysis, t: int) -> int | None:
+        """:meth:`_rank`, but a word the lexicon does not know that only describes what follows it in an "X of Y"
+        phrase ("indirekta tecken på appendicit", "secondary signs of appendicitis") weighs as a general word:
+        the concept is Y."""
+        rank = self._rank(side, t)
+        if rank != 1:
+            return rank
+        _a, b = self._run(side, t)
+        keys = side.tokens.keys
+        n = len(keys)
+        if b + 2 < n and self._rank(side, b) == 2 and keys[b + 1] in self.lexicon.function_words \
+                and any(self._rank(side, u) in (0, 1) for u in range(b + 2, min(n, b + 5))):
+            return 2
+        return rank
+
     def _glue(self, side: Analysis, t: int) -> bool:
         """A hyphen or apostrophe inside a word ("T-vågor", "Crohn's")."""
         keys = side.tokens.keys
@@ -535,12 +550,18 @@ class _Comparison:
         return a, b + 1
 
     def _run_name(self, side: Analysis, a: int, b: int) -> tuple[str, bool]:
-        """The concept a run names, and whether the lexicon knows it: the lemma of the term in it ("förhöjt
-        kreatinin" names kreatinin), else the words as written ("sickle cell crisis")."""
-        terms = [m for m in side.matches(a, b) if m.entry.role in (TERM, DRUG)]
-        if terms:
-            return max(terms, key=lambda m: (m.end - m.start, m.start)).entry.value, True
-        return _squash(side.tokens.original(a, b)), False
+        """The concept a run names, and whether the lexicon knows it. A noun phrase's head is its last word: a term
+        there is named by its lemma ("förhöjt kreatinin" names kreatinin, "lower lobe pneumonia" pneumonia); a
+        word the lexicon does not know there names the whole run as written ("neck stiffness", "sickle cell
+        crisis")."""
+        last = b - 1
+        while last > a and (side.tokens.is_space(last) or len(side.key(last)) == 1):
+            last -= 1  # "group A", "vitamin D": the head is the word before the letter
+        m = side.match_at(last)
+        if m is not None and m.entry.role in (TERM, DRUG) and m.start >= a:
+            return m.entry.value, True
+        known = any(self._rank(side, u) == 0 for u in range(a, b))
+        return _squash(side.tokens.original(a, b)), known
 
     def _name(self, side: Analysis, t: int) -> tuple[str, int, bool]:
         """The concept at token ``t``: its name, the token it starts at, and whether the lexicon knows it."""
@@ -741,7 +762,7 @@ class _Comparison:
         for t, u in sorted(pairs):
             if not _is_word(ks[t]) or sa.is_cue(t) or ra.is_cue(u):
                 continue
-            rank = self._rank(sa, t)
+            rank = self._weight(sa, t)
             if rank is None:
                 continue
             ss, rs = sa.status(t), ra.status(u)
@@ -752,7 +773,7 @@ class _Comparison:
                     offset = self.ts.span(anchor, anchor + 1)[0]
                     changes.append((t, u, ConceptChange(name, "polarity", ss.polarity, rs.polarity, offset,
                                                         rank == 0, rank=rank)))
-            if rank <= 1:
+            if self._rank(sa, t) in (0, 1):
                 s_side, r_side = sa.side(t), ra.side(u)
                 if s_side != r_side and self._side_words_changed(t, u):
                     name, anchor, known = self._name(sa, t)
@@ -974,9 +995,17 @@ class _Comparison:
         S, R = h.s_idx, h.r_idx
         fitting = [c for c in changes if self._fits(c, kind)]
         if kind in (NEGATION_DROPPED, NEGATION_ADDED, HEDGE_CHANGED, LATERALITY_CHANGED):
-            if fitting:
-                return fitting[0].concept
             side, idx = (sa, S) if S else (ra, R)
+            if fitting and fitting[0].rank <= 1:
+                return fitting[0].concept
+            if fitting:
+                # Only a general word flipped ("sedan tio år"): a term or content word of the statement names it
+                # better ("Röker inte sedan tio år"), if there is one.
+                lo, hi = side.sentence_bounds(idx[0])
+                near = [t for t in range(lo, hi) if self._weight(side, t) in (0, 1)]
+                if near:
+                    return self._name(side, min(near, key=lambda t: abs(t - idx[0])))[0]
+                return fitting[0].concept
             if kind == LATERALITY_CHANGED:
                 spot = next((m.start for m in (*facts.sent_matches, *facts.received_matches)
                              if m.entry.role == SIDE), idx[0])
