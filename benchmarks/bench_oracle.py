@@ -101,7 +101,7 @@ def main() -> int:
         ratio = ""
         if size <= 100 * 1024 or args.difflib_1mib:
             a, b = tokenize(note).keys, tokenize(damaged).keys
-            t_dl, (hunks, _deleted), c_dl = timed(lambda a=a, b=b: difflib_edits(a, b), repeat=1)
+            _t_dl, (hunks, _deleted), c_dl = timed(lambda a=a, b=b: difflib_edits(a, b), repeat=1)
             d_time = f"{c_dl:.3f}s"
             ratio = f"{c_dl / c_drop:.0f}x"
             print(f"  (difflib on the same tokens found {hunks} edits of the {dropped} drops)")

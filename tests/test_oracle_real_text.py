@@ -270,7 +270,9 @@ def test_a_different_comparator_or_unit_stays_critical(language: str, sent: str,
 
 
 @pytest.mark.parametrize(("language", "sent", "received"), [
-    ("en", "Troponin T +.", "Troponin T."), ("sv", "Strep A -.", "Strep A."), ("sv", "Leukocyter 2+.", "Leukocyter 2.")])
+    ("en", "Troponin T +.", "Troponin T."), ("sv", "Strep A -.", "Strep A."),
+    ("sv", "Leukocyter 2+.", "Leukocyter 2."),
+])
 def test_a_lost_result_sign_is_critical(language: str, sent: str, received: str) -> None:
     f = head(jf.compare(sent, received, language))
     assert (f.kind, f.severity) == ("number-changed", "critical")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import pytest
 
 from journal_fuzz.text import (
     Policy,

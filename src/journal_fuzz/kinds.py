@@ -515,7 +515,8 @@ def _statement(h: HunkFacts) -> Classification | None:
     names = _named(h.sent_names, h.unknown)
     return Classification(TERM_DROPPED if h.sent_names else WORD_DROPPED,
                           CRITICAL if h.sent_names else h.base_severity,
-                          f"the statement '{clip(h.sent_text)}' was dropped" + (f", and with it {names}" if names else ""))
+                          f"the statement '{clip(h.sent_text)}' was dropped"
+                          + (f", and with it {names}" if names else ""))
 
 
 @rule(WORD_ADDED, "statement added")

@@ -476,7 +476,7 @@ class _Comparison:
 
     def _critical(self, side: Analysis, idx: Sequence[int]) -> bool:
         own = {id(m) for m in self._matches(side, list(idx))}
-        return any((m := side.match_at(i)) is not None and id(m) in own and m.entry.role in _CRITICAL_ROLES
+        return any(((m := side.match_at(i)) is not None and id(m) in own and m.entry.role in _CRITICAL_ROLES)
                    or self._numberish(side, i) for i in idx)
 
     # -- naming ---------------------------------------------------------------------------------------------
@@ -527,7 +527,7 @@ class _Comparison:
             if self._glue(side, u):
                 return True
             r = self._rank(side, u)
-            return r is not None and r <= 1 or (side.key(u) == "s" and u > 0 and self._glue(side, u - 1))
+            return (r is not None and r <= 1) or (side.key(u) == "s" and u > 0 and self._glue(side, u - 1))
 
         def letter(u: int) -> bool:
             # "group A", "vitamin D", "hepatit C": a capital letter closing the name.
@@ -767,7 +767,7 @@ class _Comparison:
                 continue
             ss, rs = sa.status(t), ra.status(u)
             if ss.polarity != rs.polarity:
-                name, anchor, known = self._name(sa, t)
+                name, anchor, _known = self._name(sa, t)
                 if (anchor, "polarity") not in done:
                     done.add((anchor, "polarity"))
                     offset = self.ts.span(anchor, anchor + 1)[0]
@@ -776,7 +776,7 @@ class _Comparison:
             if self._rank(sa, t) in (0, 1):
                 s_side, r_side = sa.side(t), ra.side(u)
                 if s_side != r_side and self._side_words_changed(t, u):
-                    name, anchor, known = self._name(sa, t)
+                    name, anchor, _known = self._name(sa, t)
                     if (anchor, "side") not in done:
                         done.add((anchor, "side"))
                         offset = self.ts.span(anchor, anchor + 1)[0]
@@ -977,12 +977,10 @@ class _Comparison:
         )]
         if kind in _TERM_HEADLINES and facts.sent_sides != facts.received_sides:
             # The term is the headline; the side that changed with it is a second finding.
-            side_at = next((m.start for m in (*facts.sent_matches, *facts.received_matches) if m.entry.role == SIDE),
-                           None)
             out.append(Finding(
                 kind=LATERALITY_CHANGED, severity=CRITICAL, sent_text=s_text, received_text=r_text,
                 sent_offset=out[0].sent_offset, received_offset=out[0].received_offset,
-                concept=(s_names or r_names or [concept])[0] if side_at is None else concept,
+                concept=concept,
                 explanation=side_explanation(facts) + f", with the change of '{clip(s_text) or clip(r_text)}'",
                 sent_context=out[0].sent_context, received_context=out[0].received_context,
                 sent_spans=out[0].sent_spans, received_spans=out[0].received_spans))

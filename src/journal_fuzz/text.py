@@ -386,9 +386,11 @@ def equivalent_spelling(sent: str, received: str) -> str | None:
     return None
 
 
-_WHITESPACE_NAMES = {" ": "a space", "\t": "a tab", "\u00a0": "a no-break space (U+00A0)", "\r\n": "a line break (CRLF)",
-                     "\n": "a line break (LF)", "\r": "a line break (CR)", "\u2028": "a line separator (U+2028)",
-                     "\f": "a form feed", "\v": "a vertical tab"}
+_WHITESPACE_NAMES = {
+    " ": "a space", "\t": "a tab", "\u00a0": "a no-break space (U+00A0)", "\r\n": "a line break (CRLF)",
+    "\n": "a line break (LF)", "\r": "a line break (CR)", "\u2028": "a line separator (U+2028)", "\f": "a form feed",
+    "\v": "a vertical tab",
+}
 
 
 def _whitespace_name(text: str) -> str:
