@@ -182,6 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':<5}{'pairs':>6}{'detected':>11}{'passed':>10}{'kind':>11}{'':>7}{'concept':>11}{'':>7}")
     for label, f in figures.items():
         print(_row(label, f))
+    sizes = []
+    for lang in LANGUAGES:
+        lexicon = jf.load_lexicon(lang)
+        drugs = lexicon.data.get("drugs", {})
+        sizes.append(f"{lang} {len(lexicon.terms())} concepts, "
+                     f"{len(drugs.get('substances', {})) + len(drugs.get('products', {}))} drug names")
+    print(f"lexicon: {'; '.join(sizes)}")
     if args.misses:
         for o in figures["all"].misses:
             p = o.pair
