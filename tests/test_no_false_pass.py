@@ -51,7 +51,8 @@ def _sabotage(monkeypatch):
 ])
 def test_the_oracle_tests_fail_against_a_broken_oracle(pytester: pytest.Pytester, sabotage: str, suite: str) -> None:
     pytester.makeconftest(SABOTAGE.format(sabotage=sabotage))
-    pytester.makepyfile(**{suite[:-3]: (HERE / suite).read_text(encoding="utf-8")})
+    # Under its own module name: the suite's copy is already imported in this process.
+    pytester.makepyfile(**{f"test_sabotaged_{suite[5:-3]}": (HERE / suite).read_text(encoding="utf-8")})
     pytester.makepyfile(sentences=(HERE / "sentences.py").read_text(encoding="utf-8"))
     result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
     outcomes = result.parseoutcomes()
