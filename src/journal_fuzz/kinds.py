@@ -587,7 +587,7 @@ def _number(h: HunkFacts) -> Classification | None:
     elif len(s_vals) == 1 == len(r_vals) and s_vals[0] and r_vals[0]:
         ratio = r_vals[0] / s_vals[0]
         if ratio >= 2 or ratio <= 0.5:
-            explanation += f" ({ratio:g}× the value sent)"
+            explanation += f" ({ratio:.3g}× the value sent)"
     elif any(k in _RESULT_SIGNS for k in s_num + r_num):
         explanation += " (a test result)"
     return Classification(NUMBER_CHANGED, MAJOR if same_value and not h.changes else CRITICAL, explanation)

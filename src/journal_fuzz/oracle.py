@@ -453,12 +453,18 @@ class _Comparison:
         role = self._role(side, i)
         if role in (UNIT, TERM, DRUG):  # "HbA1c", "10^9/L", "B12" are words that hold digits
             return False
-        if any(c.isdigit() for c in k) or k in _COMPARATORS or k in self.lexicon.number_words:
+        if any(c.isdigit() for c in k) or k in self.lexicon.number_words:
             return True
         if k[:1].isalnum():
             return False
         keys = tok.keys
         n = len(keys)
+        if k in _COMPARATORS:
+            # "<5", "≤ 5", "<=5": a comparator before a number; not "<p>" or "a = b".
+            q = i + 1
+            while q < n and (tok.is_space(q) or keys[q] in _COMPARATORS) and q - i <= 3:
+                q += 1
+            return q < n and keys[q][:1].isdigit()
         before = i > 0 and tok.adjacent(i - 1) and keys[i - 1][:1].isdigit()
         after = tok.adjacent(i) and keys[i + 1][:1].isdigit()
         if k in _NUMBER_JOINERS and before and after:
