@@ -143,11 +143,11 @@ def test_benign_differences_are_not_marked_and_line_breaks_are_kept() -> None:
 
 def test_without_findings_the_oracle_is_asked_and_every_mark_has_a_kind() -> None:
     # The page paints the verdict's own spans; with no verdict given, it asks the oracle rather than diffing itself.
-    sent_html, received_html = mark_diff("ett två tre", "ett fyra tre")
-    assert re.search(r'<del class="lost" data-kind="word-changed" data-severity="major"[^>]*>två</del>',
+    sent_html, received_html = mark_diff("ett och tre", "ett eller tre")
+    assert re.search(r'<del class="lost" data-kind="word-changed" data-severity="major"[^>]*>och</del>',
                      sent_html)
     assert '<ins class="added" data-kind="word-changed"' in received_html
-    assert mark_diff("ett två tre", "ett fyra tre", findings=[]) == ("ett två tre", "ett fyra tre")
+    assert mark_diff("ett och tre", "ett eller tre", findings=[]) == ("ett och tre", "ett eller tre")
 
 
 def test_a_long_unchanged_stretch_is_shortened_but_the_change_is_shown() -> None:
@@ -166,8 +166,9 @@ def test_a_note_cut_at_65535_characters_shows_the_cut_without_the_whole_tail() -
     doc = parse(render_report([case]))
     (section,) = doc.xpath('//section[@id="case-1"]')
     assert section.get("data-kinds") == "truncated"
-    assert ("The text was cut off: 16\u202f467 characters missing from the end, beginning 'ingen feber. Waran 2,5 mg."
-            in section.xpath("string(.//h2)"))
+    assert ("The text was cut at 65 535 characters, a common field cap: the last 16 465 characters of 82 000 were "
+            "lost" in section.xpath("string(.//h2)"))
+    assert len(sent) - len(received) == 16_465
     (cut,) = section.xpath('.//figure[@class="sent"]//del[@class="lost"]')
     assert cut.get("data-kind") == "truncated" and "more characters not shown" in cut.text_content()
     assert len(render_report([case])) < 40_000

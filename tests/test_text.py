@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journal_fuzz.text import Policy, tokenize
+from journal_fuzz.text import (
+    Policy,
+    equivalent_spelling,
+    invisible_difference,
+    lone_surrogates,
+    printable,
+    tokenize,
+)
 
 
 def test_tokens_keep_decimal_numbers_and_split_signs() -> None:
@@ -60,3 +68,42 @@ def test_every_token_maps_to_a_real_span(text: str) -> None:
         assert 0 <= a <= b <= len(text)
         assert a >= last
         last = a
+
+
+def test_crlf_is_one_line_break_not_a_blank_line() -> None:
+    assert tokenize("Ingen feber\r\nhosta").paragraph_starts == []
+    assert tokenize("Ingen feber\r\n\r\nhosta").paragraph_starts == [2]
+    assert tokenize("Ingen feber\r\rhosta").paragraph_starts == [2]
+    tok = tokenize("a\rb\r\nc\nd")
+    assert [tok.breaks_line(i, i + 1) for i in range(3)] == [True, True, True]
+
+
+@pytest.mark.parametrize(("sent", "received", "same"), [
+    ("≤", "<=", True), ("≥", ">=", True), ("−", "-", True), ("--", "–", True), ("µg", "ug", True),
+    ("μmol", "umol", True), ("u.a.", "ua", True), ("≤", "<", False), ("µg", "mg", False), ("-", "", False),
+    ("feber", "Feber", True), ("Ingen feber", "Ingenfeber", False), ("2,5", "25", False),
+])
+def test_equivalent_spellings(sent: str, received: str, same: bool) -> None:
+    assert (equivalent_spelling(sent, received) is not None) == same
+
+
+@pytest.mark.parametrize(("sent", "received", "named"), [
+    ("\n", " ", "a line break (LF) became a space"),
+    ("\r\n", "\n", "a line break (CRLF) became a line break (LF)"),
+    ("höger", "HÖGER", "letter case changed"),
+    ("µ", "μ", "U+00B5 MICRO SIGN became U+03BC GREEK SMALL LETTER MU"),
+    ("ab", "a\u200bb", "U+200B ZERO WIDTH SPACE was added"),
+])
+def test_invisible_differences_are_named(sent: str, received: str, named: str) -> None:
+    assert named in (invisible_difference(sent, received) or "")
+
+
+def test_visible_differences_are_not_invisible() -> None:
+    assert invisible_difference("feber", "hosta") is None
+
+
+def test_lone_surrogates_are_found_and_made_printable() -> None:
+    text = "a\ud83d\ude42b"
+    assert lone_surrogates(text) == ["U+D83D", "U+DE42"]
+    assert printable(text) == "a\\ud83d\\ude42b"
+    printable(text).encode("utf-8")

@@ -28,7 +28,7 @@ from typing import Any
 
 from journal_fuzz.constants import CRITICAL, MAJOR, MINOR, SEVERITIES
 from journal_fuzz.lexicon import DRUG, HEDGE_POST, HEDGE_PRE, NEG_POST, NEG_PRE, PSEUDO, SIDE, TERM, UNIT, Match
-from journal_fuzz.wording import clip, plural
+from journal_fuzz.wording import clip
 
 __all__ = [
     "CRITICAL", "KIND", "KINDS", "MAJOR", "MINOR", "RULES", "SEVERITIES", "Classification", "HunkFacts", "Kind",
@@ -112,7 +112,12 @@ def _reads(f: Mapping[str, Any]) -> str:
 
 
 def _became(f: Mapping[str, Any]) -> str:
-    return f"{_q(_s(f.get('sent_text')))} now reads {_q(_s(f.get('received_text')))}"
+    sent, received = _s(f.get("sent_text")), _s(f.get("received_text"))
+    if not received:
+        return f"{_q(sent)} was lost"
+    if not sent:
+        return f"{_q(received)} appeared"
+    return f"{_q(sent)} now reads {_q(received)}"
 
 
 def _about(f: Mapping[str, Any]) -> str:
@@ -134,9 +139,14 @@ def _hedge_heading(f: Mapping[str, Any]) -> str:
 
 
 def _truncated_heading(f: Mapping[str, Any]) -> str:
+    """The oracle's own account (it counted the characters of both texts and knows the field caps)."""
+    explanation = re.sub(r"^the text was ", "", _s(f.get("explanation")), flags=re.IGNORECASE)
+    if explanation.startswith("cut"):
+        return f"The text was {clip(explanation, 160)}"
+    if explanation:
+        return f"The text was cut off: {clip(explanation, 160)}"
     sent = _s(f.get("sent_text"))
-    return f"The text was cut off: {plural(len(sent), 'character')} missing from the end" + (
-        f", beginning {_q(sent)}" if sent else "")
+    return "The text was cut off" + (f", from {_q(sent)}" if sent else "")
 
 
 NEGATION_DROPPED = kind(
@@ -149,7 +159,7 @@ HEDGE_CHANGED = kind(
     "hedge-changed", "a word of uncertainty (suspected, misstänkt, kan ej uteslutas) was lost or added",
     _hedge_heading)
 TERM_DROPPED = kind("term-dropped", "a clinical term was lost",
-                    lambda f: f"A clinical term was dropped: {_q(_s(f.get('sent_text')))}")
+                    lambda f: f"A clinical term was dropped: {_q(_s(f.get('concept')) or _s(f.get('sent_text')))}")
 TERM_CHANGED = kind("term-changed", "a clinical term became another one",
                     lambda f: f"A clinical term changed: {_became(f)}")
 NUMBER_CHANGED = kind("number-changed", "a number changed (a dose, a lab value, a date)",
@@ -235,6 +245,22 @@ class HunkFacts:
     """The :class:`~journal_fuzz.oracle.ConceptChange` s this stretch caused."""
     change_kind: str | None = None
     """The kind of the leading concept change (see :func:`kind_for_change`), when there is one."""
+    sent_names: list[str] = field(default_factory=list)
+    """The concepts among the sent words: lexicon terms by their lemma, and runs of content words the lexicon does
+    not know (a lost *infektion* is a possible clinical term even when no list has it)."""
+    received_names: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    """Which of the names are not in the lexicon (reported as possible clinical terms)."""
+    statement_added: bool = False
+    """The stretch is whole statements, inserted (nothing was sent in their place)."""
+    equivalent: str | None = None
+    """How the received characters spell the same thing ("'≤' written as '<='"), if they do."""
+    invisible: str | None = None
+    """What changed that only a strict policy sees, named by code point ("a line break became a space")."""
+    cut: str = ""
+    """For a truncation: where the text was cut and how much was lost, counted exactly."""
+    hits: list[str] = field(default_factory=list)
+    """Critical words an encoding accident damaged ("the side 'hö' (right)")."""
 
     # derived once, read by several rules
     def __post_init__(self) -> None:
@@ -253,6 +279,8 @@ class HunkFacts:
         self.statement_gone = not self.polarity and not self.received_keys and (self.whole_sentences or any(
             r not in _NEG_ROLES and r not in _HEDGE_ROLES and k[:1].isalpha()
             for r, k in zip(self.sent_roles, self.sent_keys, strict=True)))
+        if self.statement_added and not self.polarity:
+            self.statement_gone = True
 
     @property
     def lost(self) -> bool:
@@ -369,15 +397,42 @@ def _garbled(s: str, r: str) -> bool:
 
 
 # -- the rules, in order -------------------------------------------------------------------------------------
+@rule(WORD_CHANGED, "invisible difference")
+def _invisible(h: HunkFacts) -> Classification | None:
+    """Only a strict policy sees the change (letter case, the kind of whitespace, a Unicode form, a soft hyphen):
+    minor, and named by code point so a reader can see what changed."""
+    if h.invisible is None:
+        return None
+    return Classification(WORD_CHANGED, MINOR, h.invisible)
+
+
 @rule(TRUNCATED, "cut off")
 def _truncated(h: HunkFacts) -> Classification | None:
     """The received text is a strict prefix of the sent one: everything after the cut was lost."""
     if not h.truncated:
         return None
-    lost = len([k for k in h.sent_keys if k[:1].isalnum()])
-    explanation = (f"the text was cut off after '{h.kept_tail}': {lost} word{'s' if lost != 1 else ''} "
-                   f"lost ('{clip(h.sent_text)}')") if h.kept_tail else f"nothing came back of '{clip(h.sent_text)}'"
-    return Classification(TRUNCATED, h.base_severity, explanation)
+    return Classification(TRUNCATED, h.base_severity, h.cut or f"cut off: nothing came back of '{clip(h.sent_text)}'")
+
+
+@rule(WORDS_MERGED, "run together")
+def _merged(h: HunkFacts) -> Classification | None:
+    """The same characters came back as fewer words (a lost space or line break)."""
+    if h.sent_keys and h.received_keys and "".join(h.sent_keys) == "".join(h.received_keys) \
+            and len(h.received_keys) < len(h.sent_keys):
+        return Classification(WORDS_MERGED, h.base_severity,
+                              f"'{clip(h.sent_text)}' ran together into '{clip(h.received_text)}'")
+    return None
+
+
+@rule(NUMBER_CHANGED, "equivalent spelling")
+def _equivalent(h: HunkFacts) -> Classification | None:
+    """The same thing spelled with other characters (≤ as <=, − as -, 2--3 as 2–3, µg as ug, u.a. as ua): minor.
+    A different comparator or unit is not this."""
+    if h.equivalent is None:
+        return None
+    kind = NUMBER_CHANGED if h.sent_numbers or h.received_numbers else \
+        UNIT_CHANGED if h.sent_units or h.received_units else WORD_CHANGED
+    return Classification(kind, MINOR, f"{h.equivalent}: the same meaning, spelled differently")
 
 
 @rule(UNIT_CHANGED, "unit garbled")
@@ -401,27 +456,21 @@ def _number_garbled(h: HunkFacts) -> Classification | None:
 @rule(ENCODING_DAMAGED, "characters garbled")
 def _encoding(h: HunkFacts) -> Classification | None:
     """The change is what an encoding accident does to the sent characters (mojibake, '?', U+FFFD, lost
-    accents); major even where only a space or a symbol was hit, because the pipeline is corrupting characters."""
+    accents, lone surrogates); major even where only a space or a symbol was hit, because the pipeline is corrupting
+    characters; critical when a cue, a side, a term or a number was hit, and those are named."""
     if not h.damage:
         return None
-    return Classification(ENCODING_DAMAGED, CRITICAL if h.base_severity == CRITICAL else MAJOR,
-                          f"'{clip(h.sent_text)}' came back as '{clip(h.received_text)}': {h.damage}")
-
-
-@rule(WORDS_MERGED, "run together")
-def _merged(h: HunkFacts) -> Classification | None:
-    """The same characters came back as fewer words (a lost space or line break)."""
-    if h.sent_keys and h.received_keys and "".join(h.sent_keys) == "".join(h.received_keys) \
-            and len(h.received_keys) < len(h.sent_keys):
-        return Classification(WORDS_MERGED, h.base_severity,
-                              f"'{clip(h.sent_text)}' ran together into '{clip(h.received_text)}'")
-    return None
+    explanation = f"'{clip(h.sent_text)}' came back as '{clip(h.received_text)}': {h.damage}"
+    if h.hits:
+        explanation += f"; this damages {join(h.hits)}"
+    return Classification(ENCODING_DAMAGED, CRITICAL if h.base_severity == CRITICAL or h.hits else MAJOR,
+                          explanation)
 
 
 def _cue_change(h: HunkFacts, sent: list[Match], received: list[Match], what: str, a_what: str, lost: str,
                 gained: str) -> Classification | None:
     """A cue lost or gained, unless it went with a whole statement (that is the statement's loss, not the cue's)."""
-    if len(sent) == len(received) or (h.statement_gone and len(sent) > len(received)):
+    if len(sent) == len(received) or (h.statement_gone and len(sent) != len(received)):
         return None
     if len(sent) > len(received):
         return Classification(lost, CRITICAL, _lost(what, join(m.entry.surface for m in sent), h.sent_text,
@@ -433,27 +482,78 @@ def _cue_change(h: HunkFacts, sent: list[Match], received: list[Match], what: st
 @rule(NEGATION_DROPPED, "negation cue lost or gained")
 def _negation(h: HunkFacts) -> Classification | None:
     """A negation cue was lost (negation-dropped) or gained (negation-added), not as part of a whole statement
-    that went missing."""
+    that went missing or was added."""
     return _cue_change(h, h.sent_negations, h.received_negations, "negation", "a negation", NEGATION_DROPPED,
                        NEGATION_ADDED)
 
 
 @rule(HEDGE_CHANGED, "uncertainty cue lost or gained")
 def _hedge(h: HunkFacts) -> Classification | None:
-    """An uncertainty cue was lost or gained (not as part of a whole statement that went missing)."""
+    """An uncertainty cue was lost or gained (not as part of a whole statement that went missing or was added)."""
     return _cue_change(h, h.sent_hedges, h.received_hedges, "uncertainty cue", "an uncertainty cue", HEDGE_CHANGED,
                        HEDGE_CHANGED)
 
 
+def _named(names: Sequence[str], unknown: Sequence[str]) -> str:
+    """"the clinical term 'fraktur'", or for a word no list has, "'mässling' (possibly a clinical term)"."""
+    known = [n for n in names if n not in unknown]
+    guessed = [n for n in names if n in unknown]
+    parts = []
+    if known:
+        parts.append(f"the clinical term{'s' if len(known) > 1 else ''} '{join(known)}'")
+    if guessed:
+        parts.append(f"'{join(guessed)}' (not in the lexicon, but a content word: possibly a clinical term)")
+    return " and ".join(parts)
+
+
 @rule(TERM_DROPPED, "statement dropped")
 def _statement(h: HunkFacts) -> Classification | None:
-    """Whole sentences were deleted and no concept elsewhere changed with them: the statement is gone."""
+    """Whole statements were deleted and no concept elsewhere changed with them: the statement is gone, and with it
+    its clinical terms (term-dropped) or only other words (word-dropped)."""
     if not h.whole_sentences or h.changes:
         return None
-    names = join(m.entry.value for m in h.sent_terms)
-    return Classification(TERM_DROPPED if names else WORD_DROPPED, h.base_severity,
+    names = _named(h.sent_names, h.unknown)
+    return Classification(TERM_DROPPED if h.sent_names else WORD_DROPPED,
+                          CRITICAL if h.sent_names else h.base_severity,
                           f"the statement '{clip(h.sent_text)}' was dropped"
-                          + (f", and with it the clinical terms '{names}'" if names else ""))
+                          + (f", and with it {names}" if names else ""))
+
+
+@rule(WORD_ADDED, "statement added")
+def _statement_added(h: HunkFacts) -> Classification | None:
+    """Whole statements appeared that were not sent (a dose, a finding): critical when they say something clinical."""
+    if not h.statement_added or h.polarity:
+        return None
+    names = _named(h.received_names, h.unknown)
+    what = f": it names {names}" if names else ""
+    if h.received_numbers:
+        what += f"{'; ' if what else ': '}it carries the numbers '{join(h.received_numbers)}'"
+    return Classification(WORD_ADDED, CRITICAL if h.received_names or h.received_numbers else h.base_severity,
+                          f"the statement '{clip(h.received_text)}' appeared that was not sent{what}")
+
+
+@rule(TERM_DROPPED, "clinical term lost or changed")
+def _term(h: HunkFacts) -> Classification | None:
+    """A clinical term (a finding, a drug, an anatomical site), or a word the lexicon does not know that is no
+    function word (possibly a clinical term), was lost, replaced, or appeared. This outranks a side that changed
+    with it: the side is then a second finding."""
+    s_names, r_names = h.sent_names, h.received_names
+    if not (s_names or (r_names and not h.polarity)):
+        return None
+    if s_names and not h.received_keys:
+        return Classification(TERM_DROPPED, CRITICAL, f"{_named(s_names, h.unknown)} was dropped"
+                              if len(h.sent_keys) <= 2 else
+                              f"'{clip(h.sent_text)}' was dropped, and with it {_named(s_names, h.unknown)}")
+    if s_names:
+        if s_names == r_names and not h.unknown:
+            return Classification(TERM_CHANGED, MAJOR, f"the clinical term '{join(s_names)}' changed form: "
+                                  f"'{clip(h.sent_text)}' became '{clip(h.received_text)}'")
+        return Classification(TERM_CHANGED, CRITICAL,
+                              f"'{clip(h.sent_text)}' became '{clip(h.received_text)}': {_named(s_names, h.unknown)} "
+                              "is gone")
+    if h.sent_keys:
+        return Classification(WORD_CHANGED, CRITICAL, f"'{clip(h.sent_text)}' became {_named(r_names, h.unknown)}")
+    return Classification(WORD_ADDED, CRITICAL, f"{_named(r_names, h.unknown)} appeared that was not sent")
 
 
 @rule(LATERALITY_CHANGED, "side word changed")
@@ -461,14 +561,18 @@ def _side(h: HunkFacts) -> Classification | None:
     """A side word (höger, vä, dx, left, bilateral) was lost, added or swapped."""
     if h.sent_sides == h.received_sides:
         return None
-    return Classification(LATERALITY_CHANGED, CRITICAL, f"the side '{join(h.sent_sides) or '(none)'}' became "
-                          f"'{join(h.received_sides) or '(none)'}'")
+    return Classification(LATERALITY_CHANGED, CRITICAL, side_explanation(h))
+
+
+def side_explanation(h: HunkFacts) -> str:
+    """"the side 'left' became '(none)'"."""
+    return f"the side '{join(h.sent_sides) or '(none)'}' became '{join(h.received_sides) or '(none)'}'"
 
 
 @rule(NUMBER_CHANGED, "number changed")
 def _number(h: HunkFacts) -> Classification | None:
-    """The written quantities differ: a digit, a decimal comma, a sign, a comparator; major when only the way the
-    same value is written changed (2,5 for 2.5)."""
+    """The written quantities differ: a digit, a decimal comma, a sign, a comparator, a result sign (Troponin T +),
+    a number in words; major when only the way the same value is written changed (2,5 for 2.5)."""
     s_num, r_num = h.sent_numbers, h.received_numbers
     if s_num == r_num:
         return None
@@ -476,48 +580,37 @@ def _number(h: HunkFacts) -> Classification | None:
     r_vals = [number_value(k, h.language) for k in r_num]
     same_value = s_vals == r_vals and None not in s_vals and len(s_num) == len(r_num) and \
         [k for k in s_num if not k[:1].isdigit()] == [k for k in r_num if not k[:1].isdigit()]
-    explanation = f"'{clip(h.sent_text)}' became '{clip(h.received_text)}'"
+    explanation = f"'{clip(h.sent_text)}' became '{clip(h.received_text)}'" if h.sent_text and h.received_text \
+        else f"'{clip(h.sent_text)}' was lost" if h.sent_text else f"'{clip(h.received_text)}' was added"
     if same_value:
         explanation += ": same value, written differently"
     elif len(s_vals) == 1 == len(r_vals) and s_vals[0] and r_vals[0]:
         ratio = r_vals[0] / s_vals[0]
         if ratio >= 2 or ratio <= 0.5:
-            explanation += f" ({ratio:g}× the value sent)"
+            explanation += f" ({ratio:.3g}× the value sent)"
+    elif any(k in _RESULT_SIGNS for k in s_num + r_num):
+        explanation += " (a test result)"
     return Classification(NUMBER_CHANGED, MAJOR if same_value and not h.changes else CRITICAL, explanation)
+
+
+_RESULT_SIGNS = frozenset({"+", "-", "−"})
 
 
 @rule(UNIT_CHANGED, "unit changed")
 def _unit(h: HunkFacts) -> Classification | None:
-    """A unit was lost, added or replaced; major when only its spelling changed (µg for mikrog)."""
+    """A unit was lost, added or replaced; minor when only its spelling changed (µg for mikrog, mcg)."""
     s_unit, r_unit = h.sent_units, h.received_units
     if s_unit == r_unit:
+        if s_unit and not h.sent_names and not h.received_names and h.sent_numbers == h.received_numbers:
+            return Classification(UNIT_CHANGED, MINOR, f"the unit '{join(s_unit)}' written as "
+                                  f"'{clip(h.received_text)}' instead of '{clip(h.sent_text)}': the same unit, "
+                                  "spelled differently")
         return None
-    same = bool(s_unit) and len(s_unit) == len(r_unit) and all(a == b for a, b in zip(s_unit, r_unit, strict=True))
     explanation = f"the unit '{join(s_unit) or h.sent_text}' became '{join(r_unit) or h.received_text or '(none)'}'"
     factor = _unit_factor(s_unit, r_unit)
     if factor:
         explanation += f": {factor}"
-    return Classification(UNIT_CHANGED, MAJOR if same else CRITICAL, explanation)
-
-
-@rule(TERM_DROPPED, "clinical term lost or changed")
-def _term(h: HunkFacts) -> Classification | None:
-    """A clinical term (a finding, a drug, an anatomical site) was lost, replaced, or appeared."""
-    if not (h.sent_term_tokens or (h.received_term_tokens and not h.polarity)):
-        return None
-    if h.sent_term_tokens and not h.received_keys:
-        names = join(m.entry.value for m in h.sent_terms)
-        return Classification(TERM_DROPPED, CRITICAL, f"the clinical term '{names}' was dropped"
-                              if len(h.sent_keys) <= 2 else
-                              f"'{clip(h.sent_text)}' was dropped, and with it the clinical terms '{names}'")
-    if h.sent_term_tokens:
-        return Classification(TERM_CHANGED, CRITICAL,
-                              f"the clinical term '{clip(h.sent_text)}' became '{clip(h.received_text)}'")
-    if h.sent_keys:
-        return Classification(WORD_CHANGED, CRITICAL,
-                              f"'{clip(h.sent_text)}' became the clinical term '{clip(h.received_text)}'")
-    return Classification(WORD_ADDED, CRITICAL, f"the clinical term '{clip(h.received_text)}' appeared that was "
-                                                "not sent")
+    return Classification(UNIT_CHANGED, CRITICAL, explanation)
 
 
 @rule(NEGATION_DROPPED, "concept flipped")

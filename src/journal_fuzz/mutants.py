@@ -107,34 +107,145 @@ def _scoped_cue(analysis: Analysis, roles: tuple[str, ...]) -> list[Match]:
     return out
 
 
+# -- negation cues, found without the oracle's lexicon -------------------------------------------------------
+# The mutants that attack negations find their targets with these lists, written out here independently of the
+# oracle's lexicon: when the oracle misses a cue a clinician uses, the tests fail instead of sharing its blind spot.
+_CUES: dict[str, dict[str, tuple[str, ...]]] = {
+    "sv": {
+        "pre": ("inte", "ej", "icke", "ingen", "inget", "inga", "förnekar", "nekar", "aldrig", "utan"),
+        "post": ("saknas", "ses ej", "ses inte", "påvisas ej", "påvisas inte", "föreligger ej", "föreligger inte",
+                 "noteras ej", "noteras inte", "finns ej", "finns inte", "kan uteslutas", "uteslutes", "negativ",
+                 "negativt", "negativa"),
+    },
+    "en": {
+        "pre": ("no", "not", "denies", "denied", "without", "never", "none", "negative for"),
+        "post": ("not seen", "not identified", "not present", "not detected", "not found", "not noted",
+                 "not visualized", "ruled out", "is negative", "was negative", "are negative", "negative"),
+    },
+}
+# Where the same words do not negate: uncertainty ("kan ej uteslutas"), pseudo-negations ("ingen förändring",
+# "no change", "not only"), "utan" after a negation ("inte X utan Y"), a result word describing the next word
+# ("negativa T-vågor").
+_NOT_NEGATION: dict[str, tuple[str, ...]] = {
+    "sv": (r"kan (?:ej|inte) (?:helt |säkert )?uteslutas", r"(?:ej|inte) (?:helt )?uteslut(?:et|en)",
+           r"kan (?:ej|inte) utesluta", r"(?:ingen|inga|utan|inte|ej) (?:väsentlig |större |säker )?"
+           r"(?:förändring|ändring|ökning|minskning|skillnad)", r"(?:inte|ej) (?:bara|endast|enbart|minst|säkert)",
+           r"(?:ej|inte) (?:förändrad|säkerställd|bekräftad)", r"(?:inte|ej|icke|ingen|inget|inga)\b[^.!?\n]*\butan",
+           r"negativ[at]? (?=[^\W\d_])"),
+    "en": (r"cannot be (?:excluded|ruled out)", r"can ?not be excluded", r"not (?:excluded|ruled out)",
+           r"cannot (?:exclude|rule out)", r"no (?:significant |interval |definite |suspicious )*(?:change|increase)",
+           r"not (?:only|just|necessarily|certain)", r"gram[- ]negative", r"without difficulty",
+           r"negative (?=[^\W\d_])"),
+}
+_ENDS = {"sv": ("men", "dock", "däremot", "förutom", "utom", "fastän", "trots", "emellertid", "ändå", "medan",
+                "vilket", "vilken"),
+         "en": ("but", "however", "except", "although", "though", "yet", "still", "whereas", "which", "who",
+                "because")}
+_STATEMENT_END = re.compile(r"[.!?](?=\s|$)|\r\n|\r|\n")
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+@dataclass(frozen=True)
+class _Cue:
+    start: int
+    end: int
+    role: str
+    """pre or post"""
+    text: str
+
+
+def _cue_re(language: str) -> re.Pattern[str]:
+    forms = sorted({c for role in _CUES[language].values() for c in role}, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w-])", re.IGNORECASE)
+
+
+_CUE_RES = {lang: _cue_re(lang) for lang in _CUES}
+_NOT_RES = {lang: re.compile("|".join(_NOT_NEGATION[lang]), re.IGNORECASE) for lang in _NOT_NEGATION}
+
+
+def _statement(text: str, at: int) -> tuple[int, int]:
+    """The statement around character ``at``, by full stops and line breaks."""
+    start = 0
+    for m in _STATEMENT_END.finditer(text, 0, at):
+        start = m.end()
+    nxt = _STATEMENT_END.search(text, at)
+    return start, nxt.start() if nxt else len(text)
+
+
+def negation_cues(text: str, language: str) -> list[_Cue]:
+    """Negation cues in ``text`` that govern a word (a pre-cue with a word after it before the statement ends or
+    the scope is cut; a post-cue with a word before it), found without the oracle's lexicon."""
+    lang = _CUES[language]
+    excluded = [m.span() for m in _NOT_RES[language].finditer(text)]
+    ends = re.compile(r"\b(?:" + "|".join(_ENDS[language]) + r")\b|[;:]", re.IGNORECASE)
+    out = []
+    for m in _CUE_RES[language].finditer(text):
+        a, b = m.span()
+        if any(x < b and a < y for x, y in excluded):
+            continue
+        form = m.group().casefold()
+        role = "pre" if form in lang["pre"] else "post"
+        s0, s1 = _statement(text, a)
+        if role == "pre":
+            scope = text[b:s1]
+            cut = ends.search(scope)
+            scope = scope[:cut.start()] if cut else scope
+            words = [w for w in _WORD.findall(scope) if not _CUE_RES[language].fullmatch(w)]
+        else:
+            scope = text[s0:a]
+            cuts = list(ends.finditer(scope))
+            scope = scope[cuts[-1].end():] if cuts else scope
+            words = [w for w in _WORD.findall(scope) if not _CUE_RES[language].fullmatch(w)]
+        if words:
+            out.append(_Cue(a, b, role, m.group()))
+    return out
+
+
+def _remove(text: str, a: int, b: int) -> str:
+    """Text without characters ``a`` to ``b`` and the spaces before them (or after them, at a line start)."""
+    lo = a
+    while lo > 0 and text[lo - 1] in " \t":
+        lo -= 1
+    if lo == 0 or text[lo - 1] in "\r\n":
+        hi = b
+        while hi < len(text) and text[hi] in " \t":
+            hi += 1
+        return text[:a] + text[hi:]
+    return text[:lo] + text[b:]
+
+
 # -- lossy ----------------------------------------------------------------------------------------------------
 def _drop_negation(text: str, language: str, rng: random.Random) -> str | None:
-    tokens, a = _analyse(text, language)
-    m = _pick(rng, [m for m in _scoped_cue(a, (NEG_PRE,)) if m.end - m.start == 1])
-    return _cut(text, tokens, m.start, m.end) if m else None
+    cues = [c for c in negation_cues(text, language) if c.role == "pre" and " " not in c.text]
+    if not cues:
+        return None
+    c = rng.choice(cues)
+    return _remove(text, c.start, c.end)
 
 
 def _eat_post_negation(text: str, language: str, rng: random.Random) -> str | None:
-    tokens, a = _analyse(text, language)
-    m = _pick(rng, _scoped_cue(a, (NEG_POST,)))
-    if m is None:
+    cues = [c for c in negation_cues(text, language) if c.role == "post"]
+    if not cues:
         return None
+    c = rng.choice(cues)
     # "ses ej" loses "ej"; a one-word cue ("saknas") is lost whole.
-    return _cut(text, tokens, m.end - 1, m.end)
+    last = c.text.rsplit(" ", 1)[-1]
+    return _remove(text, c.end - len(last), c.end)
+
+
+_SWAPS = {"sv": {"ingen": "en", "inget": "ett", "inga": "några"}, "en": {"no": "a", "not": "now"}}
 
 
 def _negation_substitution(text: str, language: str, rng: random.Random) -> str | None:
-    tokens, a = _analyse(text, language)
-    swaps = {"sv": {"ingen": "en", "inget": "ett", "inga": "några"}, "en": {"no": "a", "not": "now"}}[language]
-    cands = [m for m in _scoped_cue(a, (NEG_PRE,)) if m.end - m.start == 1 and tokens.keys[m.start] in swaps]
-    m = _pick(rng, cands)
-    if m is None:
+    swaps = _SWAPS[language]
+    cues = [c for c in negation_cues(text, language) if c.role == "pre" and c.text.casefold() in swaps]
+    if not cues:
         return None
-    s, e = tokens.span(m.start, m.end)
-    word = swaps[tokens.keys[m.start]]
-    if text[s].isupper():
+    c = rng.choice(cues)
+    word = swaps[c.text.casefold()]
+    if c.text[0].isupper():
         word = word.capitalize()
-    return text[:s] + word + text[e:]
+    return text[:c.start] + word + text[c.end:]
 
 
 def _drop_hedge(text: str, language: str, rng: random.Random) -> str | None:
@@ -310,18 +421,18 @@ def _eat_comments(text: str, language: str, rng: random.Random) -> str | None:
 
 
 def _reorder_inline(text: str, language: str, rng: random.Random) -> str | None:
-    """A converter that moves inline markup: the cue leaves its place for the start of the sentence."""
-    tokens, a = _analyse(text, language)
-    cands = [m for m in _scoped_cue(a, (NEG_PRE,)) if m.end - m.start == 1
-             and a.sentence_bounds(m.start)[0] < m.start]
-    m = _pick(rng, cands)
-    if m is None:
+    """A converter that moves inline markup: the cue leaves its place for the start of the statement."""
+    cues = []
+    for c in negation_cues(text, language):
+        s0, _s1 = _statement(text, c.start)
+        lead = len(text[s0:c.start]) - len(text[s0:c.start].lstrip())
+        if c.role == "pre" and " " not in c.text and text[s0 + lead:c.start].strip():
+            cues.append((c, s0 + lead))
+    if not cues:
         return None
-    start = a.sentence_bounds(m.start)[0]
-    cue = tokens.original(m.start, m.end)
-    removed = _cut(text, tokens, m.start, m.end)
-    s = tokens.span(start, start + 1)[0]
-    return removed[:s] + cue + " " + removed[s:]
+    c, at = rng.choice(cues)
+    removed = _remove(text, c.start, c.end)
+    return removed[:at] + c.text + " " + removed[at:]
 
 
 def _drop_sentence(text: str, language: str, rng: random.Random) -> str | None:
@@ -343,36 +454,43 @@ def _drop_term(text: str, language: str, rng: random.Random) -> str | None:
 
 
 def _drop_full_stop(text: str, language: str, rng: random.Random) -> str | None:
-    """A lost full stop lets a negation run on into the next sentence."""
+    """A lost full stop lets a negation run on into the next statement (on the same line)."""
     tokens, a = _analyse(text, language)
-    keys = tokens.keys
-    starts = a.sentence_starts
+    cues = [c for c in negation_cues(text, language) if c.role == "pre"]
+    ends = re.compile(r"\b(?:" + "|".join(_ENDS[language]) + r")\b|[;:]", re.IGNORECASE)
     cands = []
-    for k, start in enumerate(starts[1:], 1):
-        stop = start - 1
-        if keys[stop] != "." or start in tokens.paragraph_starts:
+    for m in re.finditer(r"\.(?=[ \t]+([^\W\d_][^.!?\n]*))", text):
+        stop = m.start()
+        s0, _s1 = _statement(text, stop)
+        # A negation whose scope still reaches the full stop...
+        if not any(s0 <= c.start < stop and not ends.search(text[c.end:stop]) for c in cues):
             continue
-        # The negation must still govern the sentence's last word (no "men"/"but" ended its scope)...
-        last = a.status(stop - 1) if stop > 0 else None
-        if last is None or last.cue is None or last.cue.entry.role != NEG_PRE:
+        nxt = m.group(1)
+        # ...and a next statement on the same line that has a clinical term and no cue or header of its own.
+        at = m.end() + (len(text) - len(text[m.end():].lstrip(" \t")) - m.end())
+        if re.match(r"(?:[^\W\d_]+ ){0,3}[^\W\d_]+:", nxt) or _CUE_RES[language].search(nxt):
             continue
-        # ...and the next sentence must have words of its own for the negation to run on into.
-        nxt_end = starts[k + 1] if k + 1 < len(starts) else len(keys)
-        nxt = a.matches(start, nxt_end)
-        if not any(m.entry.role in (NEG_PRE, NEG_POST, HEDGE_PRE, HEDGE_POST) for m in nxt) \
-                and any(keys[t][:1].isalpha() for t in range(start, nxt_end)):
-            cands.append(stop)
+        i = next((k for k in range(len(tokens)) if tokens.span(k, k + 1)[0] >= at), None)
+        if i is None:
+            continue
+        j0, j1 = a.sentence_bounds(i)
+        found = a.matches(j0, j1)
+        if any(f.entry.role in (HEDGE_PRE, HEDGE_POST, NEG_PRE, NEG_POST) for f in found) \
+                or not any(f.entry.role == TERM for f in found):
+            continue
+        cands.append(stop)
     if not cands:
         return None
     stop = rng.choice(cands)
-    s, e = tokens.span(stop, stop + 1)
-    return text[:s] + text[e:]
+    return text[:stop] + text[stop + 1:]
 
 
 def _drop_short_word(text: str, language: str, rng: random.Random) -> str | None:
-    """Speech recognition drops short unstressed words most often."""
+    """Speech recognition drops short unstressed words (function words) most often."""
     tokens, a = _analyse(text, language)
-    cands = [i for i, k in enumerate(tokens.keys) if k.isalpha() and len(k) <= 4 and a.match_at(i) is None]
+    plain = a.lexicon.function_words
+    cands = [i for i, k in enumerate(tokens.keys) if k.isalpha() and len(k) <= 4 and k in plain
+             and a.match_at(i) is None]
     if not cands:
         return None
     i = rng.choice(cands)
@@ -407,6 +525,25 @@ def _rewrap(text: str, language: str, rng: random.Random) -> str | None:
 
 def _crlf(text: str, language: str, rng: random.Random) -> str | None:
     return re.sub(r"\r\n|\r|\n", "\r\n", text) if "\n" in text else text + "\r\n"
+
+
+def _cr(text: str, language: str, rng: random.Random) -> str | None:
+    return re.sub(r"\r\n|\n", "\r", text) if "\n" in text else None
+
+
+def _blank_lines(text: str, language: str, rng: random.Random) -> str | None:
+    """A blank line becomes a single line break, or a single line break a blank line."""
+    if re.search(r"\n[^\S\n]*\n", text):
+        return re.sub(r"\n[^\S\n]*\n", "\n", text)
+    return text.replace("\n", "\n\n") if "\n" in text else None
+
+
+def _markdown_list(text: str, language: str, rng: random.Random) -> str | None:
+    """Every line becomes a Markdown list item (or, read the other way, a rendered list lost its bullets)."""
+    if "\n" not in text.strip():
+        return None
+    bullet = rng.choice(("- ", "* ", "• "))
+    return re.sub(r"(?m)^(?=[^\W\d_])", bullet, text)
 
 
 def _nfd(text: str, language: str, rng: random.Random) -> str | None:
@@ -525,6 +662,9 @@ LOSSY: tuple[Mutant, ...] = (
 BENIGN: tuple[Mutant, ...] = (
     _b("rewrap", "lines re-wrapped to another width, blank lines kept", _rewrap),
     _b("crlf", "line endings become CRLF", _crlf),
+    _b("cr", "line endings become CR (old Mac, some RTF readers)", _cr),
+    _b("blank-lines", "a blank line becomes a single line break, or the other way round", _blank_lines),
+    _b("markdown-list", "lines become Markdown list items, or a rendered list loses its bullets", _markdown_list),
     _b("nfd", "Unicode decomposed (ö as o + U+0308)", _nfd),
     _b("nbsp", "spaces become no-break spaces", _nbsp),
     _b("entities", "non-ASCII characters and & spelled as character references", _entities),

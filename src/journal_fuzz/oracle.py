@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from journal_fuzz.align import Opcode, align, aligned_pairs, slide
-from journal_fuzz.constants import LANGUAGES
+from journal_fuzz.constants import CAPS, LANGUAGES
 from journal_fuzz.kinds import (
     CRITICAL,
+    ENCODING_DAMAGED,
     HEDGE_CHANGED,
     KINDS,
     LATERALITY_CHANGED,
@@ -30,11 +31,17 @@ from journal_fuzz.kinds import (
     NUMBER_CHANGED,
     REORDERED,
     SEVERITIES,
+    TERM_CHANGED,
+    TERM_DROPPED,
     UNIT_CHANGED,
+    WORD_ADDED,
+    WORD_CHANGED,
+    WORD_DROPPED,
     HunkFacts,
     classify,
     kind_for_change,
     severity_rank,
+    side_explanation,
 )
 from journal_fuzz.lexicon import (
     DRUG,
@@ -50,10 +57,18 @@ from journal_fuzz.lexicon import (
     Match,
     load_lexicon,
 )
-from journal_fuzz.negation import Analysis
+from journal_fuzz.negation import BULLETS, SIDE_WINDOW, Analysis
 from journal_fuzz.notes import Note
-from journal_fuzz.text import Policy, Tokens, tokenize
-from journal_fuzz.wording import oneline
+from journal_fuzz.text import (
+    Policy,
+    Tokens,
+    equivalent_spelling,
+    invisible_difference,
+    lone_surrogates,
+    printable,
+    tokenize,
+)
+from journal_fuzz.wording import clip, oneline, plural
 
 __all__ = ["KINDS", "SEVERITIES", "ConceptChange", "Finding", "Verdict", "compare", "detect_language"]
 
@@ -61,6 +76,13 @@ _CRITICAL_ROLES = frozenset({NEG_PRE, NEG_POST, PSEUDO, HEDGE_PRE, HEDGE_POST, S
 _COMPARATORS = frozenset({"<", ">", "≤", "≥", "±", "≦", "≧", "⩽", "⩾", "="})
 _NUMBER_JOINERS = frozenset({"/", "-", "–", "−", "x", "×", "^", ":", "*"})
 _SIGNS = frozenset({"-", "−", "+", "±"})
+_RESULT_SIGNS = frozenset({"-", "−", "+"})
+_GLUE = frozenset({"-", "'", "’"})
+_RUN_TOKENS = 6
+"""How many tokens a concept's name may span ("sickle cell crisis", "Crohn's disease")."""
+_TERM_HEADLINES = frozenset({TERM_DROPPED, TERM_CHANGED, WORD_ADDED, WORD_CHANGED, WORD_DROPPED})
+"""Kinds whose finding, when a side changed with the words, gets the side change as a second finding."""
+_DEFAULT_POLICY = Policy()
 _CONTEXT_TOKENS = 5
 _EXPLAIN_LIMIT = 50
 _MOVE_DISTANCE = 60
@@ -88,6 +110,8 @@ class ConceptChange:
     sent_offset: int
     term: bool
     """True when the concept is a lexicon term, not just a word in the changed scope."""
+    rank: int = field(default=0, compare=False, repr=False)
+    """0 a lexicon term, 1 a content word the lexicon does not know, 2 a general word (what headlines first)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"concept": self.concept, "aspect": self.aspect, "sent": self.sent, "received": self.received,
@@ -229,7 +253,7 @@ def compare(sent: str | Note, received: str, language: str = "auto", *, policy: 
     tr = tokenize(received, policy)
     if ts.keys == tr.keys:
         return Verdict([], language, policy)
-    return Verdict(_Comparison(ts, tr, lexicon, language).run(), language, policy)
+    return Verdict(_Comparison(ts, tr, lexicon, language, policy).run(), language, policy)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -299,15 +323,20 @@ def _encoding_damage(s: str, r: str) -> str | None:
 
 
 class _Comparison:
-    def __init__(self, ts: Tokens, tr: Tokens, lexicon: Lexicon, language: str) -> None:
+    def __init__(self, ts: Tokens, tr: Tokens, lexicon: Lexicon, language: str, policy: Policy) -> None:
         self.ts, self.tr = ts, tr
         self.lexicon = lexicon
         self.language = language
-        self.sa = Analysis(ts, lexicon)
-        self.ra = Analysis(tr, lexicon)
+        self.policy = policy
+        self.sa = sa = Analysis(ts, lexicon)
+        self.ra = ra = Analysis(tr, lexicon)
         self.ops: list[Opcode] = align(ts.keys, tr.keys)
-        slide(self.ops, ts.keys, tr.keys, self.sa.is_sentence_start, self.ra.is_sentence_start)
-        self.a2b, self.b2a = aligned_pairs(self.ops, len(ts), len(tr))
+        slide(self.ops, ts.keys, tr.keys, sa.is_sentence_start, ra.is_sentence_start)
+        self.a2b, self.b2a = a2b, b2a = aligned_pairs(self.ops, len(ts), len(tr))
+        # One segmentation for both texts: a layout boundary on either side holds on both, where the words on both
+        # sides of it are the same (a boundary made by a lost word is that side's own).
+        sa.share(lambda i: _shared(i, a2b, sa, ra))
+        ra.share(lambda j: _shared(j, b2a, ra, sa))
 
     # -- driver ---------------------------------------------------------------------------------------------
     def run(self) -> list[Finding]:
@@ -317,6 +346,8 @@ class _Comparison:
         else:
             hunks = [_Hunk(i1, i2, j1, j2, list(range(i1, i2)), list(range(j1, j2)))
                      for tag, i1, i2, j1, j2 in self.ops if tag != "equal"]
+            if self.policy.markup:
+                hunks = [h for h in hunks if not self._markup_only(h)]
             hunks.extend(self._moves(hunks))
         standalone = self._attach_concepts(hunks)
         findings: list[Finding] = []
@@ -324,7 +355,7 @@ class _Comparison:
             if h.is_move:
                 findings.append(self._move_finding(h))
             elif h.s_idx or h.r_idx:
-                findings.append(self._classify(h))
+                findings.extend(self._classify(h))
         findings.extend(standalone)
         findings.sort(key=lambda f: (f.sent_offset, f.received_offset))
         return findings
@@ -344,7 +375,70 @@ class _Comparison:
         while j < len(kr) and acc_r + len(kr[j]) <= acc:
             acc_r += len(kr[j])
             j += 1
+        if not any(ks[t][:1].isalnum() for t in range(k, len(ks))):
+            return None  # only a final full stop: punctuation, not a cut
         return _Hunk(k, len(ks), j, len(kr), list(range(k, len(ks))), list(range(j, len(kr))), truncated=True)
+
+    def _cut(self, h: _Hunk) -> str:
+        """Where the text was cut and how much was lost, counted in characters of the two texts as they are."""
+        sent, received = self.ts.text, self.tr.text
+        kept = len(received)
+        lost_words = len([k for k in (self.ts.keys[i] for i in h.s_idx) if k[:1].isalnum()])
+        lost = sent[kept:] if sent.startswith(received) else self.ts.original(h.s_idx[0], len(self.ts)) \
+            if h.s_idx else ""
+        missing = len(sent) - kept
+        if not kept or not received.strip():
+            return f"cut off before the first word: nothing came back of '{clip(printable(sent))}'"
+        size = len(received.encode("utf-8", "surrogatepass"))
+        if kept in CAPS:
+            where = f"cut at {plural(kept, 'character')}, a common field cap"
+        elif size in CAPS:
+            where = f"cut at {plural(size, 'byte')} of UTF-8 ({plural(kept, 'character')}), a common field cap"
+        else:
+            where = f"cut off after '{printable(self.tr.original(max(0, len(self.tr) - 4), len(self.tr)))}' " \
+                    f"({plural(kept, 'character')} kept)"
+        count = plural(len(sent), "character").split(" ")[0]
+        return (f"{where}: the last {plural(missing, 'character')} of {count} were lost "
+                f"({plural(lost_words, 'word')}), from '{clip(printable(lost), 60)}'")
+
+    # -- formatting that carries no words ---------------------------------------------------------------------
+    def _markup_only(self, h: _Hunk) -> bool:
+        """The stretch is only list bullets or numbers, heading or quote marks, or emphasis marks: what a Markdown
+        renderer drops while keeping each item on its own line."""
+        if not (h.s_idx or h.r_idx):
+            return False
+        return all(self._is_markup(self.sa, i) for i in h.s_idx) and all(self._is_markup(self.ra, j) for j in h.r_idx)
+
+    @staticmethod
+    def _is_markup(side: Analysis, i: int) -> bool:
+        keys = side.tokens.keys
+        n = len(keys)
+        k = keys[i]
+        if k and set(k) <= {"*", "_"}:
+            a = b = i
+            while a > 0 and set(keys[a - 1]) <= {"*", "_"} and side._glued(a - 1, a):
+                a -= 1
+            while b + 1 < n and set(keys[b + 1]) <= {"*", "_"} and side._glued(b, b + 1):
+                b += 1
+            left = a > 0 and side._glued(a - 1, a) and keys[a - 1][:1].isalnum()
+            right = b + 1 < n and side._glued(b, b + 1) and keys[b + 1][:1].isalnum()
+            if left != right:
+                return True
+        if k == "#":
+            j = i
+            while j > 0 and keys[j - 1] == "#" and side._glued(j - 1, j):
+                j -= 1
+            return side.list_marker(j)
+        if k in BULLETS or k == ">":
+            return side.list_marker(i)
+        if k in (".", ")") and i > 0 and keys[i - 1].isdigit() and side._glued(i - 1, i):
+            i -= 1
+            k = keys[i]
+        if k.isdigit() and side.list_marker(i):
+            # A number starts a list item only in a numbered list: another numbered item nearby.
+            return any(t != i and keys[t].isdigit() and side.list_marker(t)
+                       for t in range(max(0, i - 80), min(n, i + 80)))
+        return False
 
     # -- token facts ----------------------------------------------------------------------------------------
     def _role(self, side: Analysis, i: int) -> str | None:
@@ -352,24 +446,218 @@ class _Comparison:
         return m.entry.role if m is not None else None
 
     def _numberish(self, side: Analysis, i: int) -> bool:
-        """Whether token ``i`` is part of a written quantity (a number, its sign, "130/80"), not of a name."""
+        """Whether token ``i`` is part of a written quantity (a number, its sign, "130/80", a result sign after a
+        test, a number in words), not of a name."""
         tok = side.tokens
-        k = tok.keys[i]
-        if self._role(side, i) in (UNIT, TERM, DRUG):  # "HbA1c", "10^9/L", "B12" are words that hold digits
+        k = side.key(i)
+        role = self._role(side, i)
+        if role in (UNIT, TERM, DRUG):  # "HbA1c", "10^9/L", "B12" are words that hold digits
             return False
-        if any(c.isdigit() for c in k) or k in _COMPARATORS:
+        if any(c.isdigit() for c in k) or k in self.lexicon.number_words:
             return True
         if k[:1].isalnum():
             return False
         keys = tok.keys
+        n = len(keys)
+        if k in _COMPARATORS:
+            # "<5", "≤ 5", "<=5": a comparator before a number; not "<p>" or "a = b".
+            q = i + 1
+            while q < n and (tok.is_space(q) or keys[q] in _COMPARATORS) and q - i <= 3:
+                q += 1
+            return q < n and keys[q][:1].isdigit()
         before = i > 0 and tok.adjacent(i - 1) and keys[i - 1][:1].isdigit()
         after = tok.adjacent(i) and keys[i + 1][:1].isdigit()
         if k in _NUMBER_JOINERS and before and after:
             return True
-        return k in _SIGNS and after and not (i > 0 and tok.adjacent(i - 1) and keys[i - 1][:1].isalnum())
+        if k in _SIGNS and after and not (i > 0 and tok.adjacent(i - 1) and keys[i - 1][:1].isalnum()):
+            return True
+        if k in _RESULT_SIGNS and role is None and i > 0 and (keys[i - 1][:1].isalnum() or keys[i - 1] in "+-)") \
+                and not side.list_marker(i):
+            # "Troponin T +", "Strep A -", "leukocyter 1+": a test result, unless a word follows on the same line.
+            nxt = i + 1
+            while nxt < n and tok.is_space(nxt):
+                nxt += 1
+            return nxt >= n or not keys[nxt][:1].isalnum() or tok.breaks_line(i, nxt)
+        return False
 
-    def _critical(self, side: Analysis, idx: Iterable[int]) -> bool:
-        return any(self._role(side, i) in _CRITICAL_ROLES or self._numberish(side, i) for i in idx)
+    def _critical(self, side: Analysis, idx: Sequence[int]) -> bool:
+        own = {id(m) for m in self._matches(side, list(idx))}
+        return any(((m := side.match_at(i)) is not None and id(m) in own and m.entry.role in _CRITICAL_ROLES)
+                   or self._numberish(side, i) for i in idx)
+
+    # -- naming ---------------------------------------------------------------------------------------------
+    def _rank(self, side: Analysis, t: int) -> int | None:
+        """0 for a lexicon term, 1 for a content word the lexicon does not know, 2 for a general word; None for
+        what never names a concept (function words, numbers, cues, units)."""
+        m = side.match_at(t)
+        if m is not None:
+            return 0 if m.entry.role in (TERM, DRUG) else None
+        if side.is_content(t):
+            return 1
+        k = side.key(t)
+        if k[:1].isalpha() and k not in self.lexicon.function_words and k not in self.lexicon.number_words:
+            return 2
+        return None
+
+    def _weight(self, side: Analysis, t: int) -> int | None:
+        """:meth:`_rank`, but a word the lexicon does not know that only describes what follows it in an "X of Y"
+        phrase ("indirekta tecken på appendicit", "secondary signs of appendicitis") weighs as a general word:
+        the concept is Y."""
+        rank = self._rank(side, t)
+        if rank != 1:
+            return rank
+        _a, b = self._run(side, t)
+        keys = side.tokens.keys
+        n = len(keys)
+        if b + 2 < n and self._rank(side, b) == 2 and keys[b + 1] in self.lexicon.function_words \
+                and any(self._rank(side, u) in (0, 1) for u in range(b + 2, min(n, b + 5))):
+            return 2
+        return rank
+
+    def _glue(self, side: Analysis, t: int) -> bool:
+        """A hyphen or apostrophe inside a word ("T-vågor", "Crohn's")."""
+        keys = side.tokens.keys
+        return keys[t] in _GLUE and side._glued(t - 1, t) and side._glued(t, t + 1) \
+            and keys[t - 1][:1].isalnum() and keys[t + 1][:1].isalnum()
+
+    def _run(self, side: Analysis, t: int, allowed: set[int] | None = None) -> tuple[int, int]:
+        """The run of concept words around token ``t`` (a term with the content words next to it: "intrakraniell
+        blödning", "sickle cell crisis"), at most a few words, within its statement."""
+        start, end = side.sentence_bounds(t)
+
+        def ok(u: int) -> bool:
+            if allowed is not None and u not in allowed:
+                return False
+            if side.tokens.is_space(u):
+                return True
+            if self._glue(side, u):
+                return True
+            r = self._rank(side, u)
+            return (r is not None and r <= 1) or (side.key(u) == "s" and u > 0 and self._glue(side, u - 1))
+
+        def letter(u: int) -> bool:
+            # "group A", "vitamin D", "hepatit C": a capital letter closing the name.
+            k = side.key(u)
+            return len(k) == 1 and k.isalpha() and side.tokens.cased(u).isupper() and (allowed is None or u in allowed)
+
+        a = b = t
+        while a - 1 >= start and ok(a - 1) and b - a < _RUN_TOKENS:
+            a -= 1
+        while b + 1 < end and ok(b + 1) and b - a < _RUN_TOKENS:
+            b += 1
+        if b + 1 < end and letter(b + 1) and not side._glued(b, b + 1):
+            b += 1
+        if a > start and self._glue(side, a) and len(side.key(a - 1)) == 1:
+            a -= 1  # "T-vågor", "B-celler"
+        while a < t and (side.tokens.is_space(a) or (self._glue(side, a) and a == t - 1)):
+            a += 1
+        while b > t and (side.tokens.is_space(b) or self._glue(side, b)):
+            b -= 1
+        return a, b + 1
+
+    def _run_name(self, side: Analysis, a: int, b: int) -> tuple[str, bool]:
+        """The concept a run names, and whether the lexicon knows it. A noun phrase's head is its last word: a term
+        there is named by its lemma ("förhöjt kreatinin" names kreatinin, "lower lobe pneumonia" pneumonia); a
+        word the lexicon does not know there names the whole run as written ("neck stiffness", "sickle cell
+        crisis")."""
+        last = b - 1
+        while last > a and (side.tokens.is_space(last) or len(side.key(last)) == 1):
+            last -= 1  # "group A", "vitamin D": the head is the word before the letter
+        m = side.match_at(last)
+        if m is not None and m.entry.role in (TERM, DRUG) and m.start >= a:
+            return m.entry.value, True
+        known = any(self._rank(side, u) == 0 for u in range(a, b))
+        return _squash(side.tokens.original(a, b)), known
+
+    def _name(self, side: Analysis, t: int) -> tuple[str, int, bool]:
+        """The concept at token ``t``: its name, the token it starts at, and whether the lexicon knows it."""
+        rank = self._rank(side, t)
+        if rank == 2:
+            return side.key(t), t, False
+        a, b = self._run(side, t)
+        name, known = self._run_name(side, a, b)
+        return name, a, known
+
+    def _names(self, side: Analysis, idx: Sequence[int]) -> tuple[list[str], list[str]]:
+        """The concepts among tokens ``idx`` (the changed words): every run of terms and content words, named; and
+        which of them the lexicon does not know."""
+        allowed = set(idx)
+        names: list[str] = []
+        unknown: list[str] = []
+        done: set[int] = set()
+        for t in idx:
+            if t in done or self._rank(side, t) not in (0, 1):
+                continue
+            m = side.match_at(t)
+            if m is not None:
+                # A term, even one only partly changed ("Type [1] diabetes").
+                a, b = m.start, m.end
+                name, known = m.entry.value, True
+            else:
+                a, b = self._run(side, t, allowed)
+                name, known = self._run_name(side, a, b)
+            done.update(range(a, b))
+            if name not in names:
+                names.append(name)
+                if not known:
+                    unknown.append(name)
+        return names, unknown
+
+    def _nearest(self, side: Analysis, i: int, lo: int, hi: int, changed: Sequence[int] = ()) -> str | None:
+        """The concept nearest token ``i`` between ``lo`` and ``hi``: one among the ``changed`` tokens first, a term
+        or content word before another word."""
+        best: tuple[bool, int, int, int] | None = None
+        inside = set(changed)
+        for t in range(lo, hi):
+            rank = self._rank(side, t)
+            if rank is None:
+                continue
+            key = (t not in inside, min(rank, 2) // 2, abs(t - i), t)
+            if best is None or key < best:
+                best = key
+        return self._name(side, best[3])[0] if best is not None else None
+
+    def _clause(self, side: Analysis, i: int) -> tuple[int, int]:
+        """The clause around token ``i``: its statement, cut at commas and semicolons."""
+        start, end = side.sentence_bounds(i)
+        keys = side.tokens.keys
+        lo = i
+        while lo > start and keys[lo - 1] not in (",", ";"):
+            lo -= 1
+        hi = i
+        while hi < end and keys[hi] not in (",", ";"):
+            hi += 1
+        return lo, hi
+
+    def _subject(self, side: Analysis, i: int) -> str | None:
+        """What a dose or value belongs to: the nearest term before it in its clause, else just after it, else the
+        nearest other name ("SpO2 88%", "HIV Ab -")."""
+        lo, hi = self._clause(side, i)
+        for m in reversed(side.matches(lo, i)):
+            if m.entry.role in (TERM, DRUG) and m.end <= i:
+                return m.entry.value
+        for m in side.matches(i, min(hi, i + 4)):
+            if m.entry.role in (TERM, DRUG) and m.start >= i:
+                return m.entry.value
+        for t in range(i - 1, lo - 1, -1):
+            if side.is_name(t):
+                a, b = self._run_names(side, t, lo)
+                if b < i and len(side.key(b)) == 1 and side.key(b).isalpha() and side.tokens.cased(b).isupper():
+                    b += 1  # "Vitamin D", "Troponin T"
+                return _squash(side.tokens.original(a, b))
+        for t in range(i, hi):
+            if side.is_name(t) and not self._numberish(side, t):
+                return self._name(side, t)[0]
+        return None
+
+    def _run_names(self, side: Analysis, t: int, lo: int) -> tuple[int, int]:
+        """Adjacent name-like tokens ending at ``t`` ("HIV Ab")."""
+        a = t
+        while a - 1 >= lo and (side.is_name(a - 1) or self._glue(side, a - 1)) and t - a < _RUN_TOKENS:
+            a -= 1
+        if a > lo and self._glue(side, a) and side.key(a - 1)[:1].isalpha():
+            a -= 1  # "T-vågor"
+        return a, t + 1
 
     # -- moves ----------------------------------------------------------------------------------------------
     def _moves(self, hunks: list[_Hunk]) -> list[_Hunk]:
@@ -432,16 +720,17 @@ class _Comparison:
         else:
             explanation += " to the start"
         explanation += "; word order carries meaning in a clinical sentence"
-        if h.changes:
-            explanation += f"; {self._listed([c for _t, _u, c in h.changes])}"
+        changes = self._ordered(h.changes, REORDERED, h)
+        if changes:
+            explanation += f"; {self._listed(changes)}"
         a, _b = ts.span(taken[0], taken[-1] + 1)
         ra, _rb = tr.span(ins.r_idx[0], ins.r_idx[-1] + 1) if ins.r_idx else tr.span(ins.j1, ins.j1)
         return Finding(
             kind=REORDERED, severity=CRITICAL if critical else MAJOR,
             sent_text=words, received_text=tr.original(ins.r_idx[0], ins.r_idx[-1] + 1) if ins.r_idx else "",
             sent_offset=a, received_offset=ra,
-            concept=self._lead_concept(h.changes).concept if h.changes else self._concept_name(self.sa, taken),
-            explanation=explanation, concepts=[c for _t, _u, c in h.changes],
+            concept=changes[0].concept if changes else self._first_name(self.sa, taken),
+            explanation=printable(explanation), concepts=changes,
             sent_context=self._context(ts, taken[0], taken[-1] + 1, "-"),
             received_context=self._context(tr, ins.r_idx[0], ins.r_idx[-1] + 1, "+") if ins.r_idx else "",
             sent_spans=self._spans(ts, taken), received_spans=self._spans(tr, ins.r_idx),
@@ -473,27 +762,32 @@ class _Comparison:
             if self.b2a[u] >= 0:
                 pairs.add((self.b2a[u], u))
         changes: list[tuple[int, int, ConceptChange]] = []
-        done_terms: set[tuple[int, str]] = set()
+        done: set[tuple[int, str]] = set()
         ks = self.ts.keys
+        sa, ra = self.sa, self.ra
         for t, u in sorted(pairs):
-            if not _is_word(ks[t]) or self.sa.is_cue(t) or self.ra.is_cue(u):
+            if not _is_word(ks[t]) or sa.is_cue(t) or ra.is_cue(u):
                 continue
-            ss, rs = self.sa.status(t), self.ra.status(u)
-            m = self.sa.match_at(t)
-            is_term = m is not None and m.entry.role in (TERM, DRUG)
-            concept = m.entry.value if is_term and m is not None else ks[t]
-            anchor = m.start if is_term and m is not None else t
-            offset = self.ts.span(anchor, anchor + 1)[0]
-            if ss.polarity != rs.polarity and (anchor, "polarity") not in done_terms:
-                done_terms.add((anchor, "polarity"))
-                changes.append((t, u, ConceptChange(concept, "polarity", ss.polarity, rs.polarity, offset,
-                                                    is_term)))
-            if is_term:
-                s_side, r_side = self.sa.side(t), self.ra.side(u)
-                if s_side != r_side and (anchor, "side") not in done_terms and self._side_words_changed(t, u):
-                    done_terms.add((anchor, "side"))
-                    changes.append((t, u, ConceptChange(concept, "side", s_side or "none", r_side or "none",
-                                                        offset, True)))
+            rank = self._weight(sa, t)
+            if rank is None:
+                continue
+            ss, rs = sa.status(t), ra.status(u)
+            if ss.polarity != rs.polarity:
+                name, anchor, _known = self._name(sa, t)
+                if (anchor, "polarity") not in done:
+                    done.add((anchor, "polarity"))
+                    offset = self.ts.span(anchor, anchor + 1)[0]
+                    changes.append((t, u, ConceptChange(name, "polarity", ss.polarity, rs.polarity, offset,
+                                                        rank == 0, rank=rank)))
+            if self._rank(sa, t) in (0, 1):
+                s_side, r_side = sa.side(t), ra.side(u)
+                if s_side != r_side and self._side_words_changed(t, u):
+                    name, anchor, _known = self._name(sa, t)
+                    if (anchor, "side") not in done:
+                        done.add((anchor, "side"))
+                        offset = self.ts.span(anchor, anchor + 1)[0]
+                        changes.append((t, u, ConceptChange(name, "side", s_side or "none", r_side or "none",
+                                                            offset, rank == 0, rank=rank)))
         orphans: dict[int, list[tuple[int, int, ConceptChange]]] = {}
         for t, u, change in changes:
             hunk = self._cause(hunks, t, u)
@@ -529,64 +823,104 @@ class _Comparison:
                 best = (distance, h)
         return best[1] if best else None
 
-    def _concept_name(self, side: Analysis, idx: Sequence[int]) -> str | None:
-        for i in idx:
-            m = side.match_at(i)
-            if m is not None and m.entry.role in (TERM, DRUG):
-                return m.entry.value
-        return None
+    def _first_name(self, side: Analysis, idx: Sequence[int]) -> str | None:
+        names, _unknown = self._names(side, idx)
+        return names[0] if names else None
 
-    def _nearest_term(self, side: Analysis, i: int) -> str | None:
-        start, end = side.sentence_bounds(i)
-        terms = [m for m in side.matches(start, end) if m.entry.role in (TERM, DRUG)]
-        if not terms:
-            return None
-        return min(terms, key=lambda m: min(abs(m.start - i), abs(m.end - 1 - i))).entry.value
+    @staticmethod
+    def _fits(c: ConceptChange, kind: str | None) -> bool:
+        """Whether a concept change is of the kind a finding reports (a negation-dropped names what lost its
+        negation, not what a side change touched)."""
+        if kind == LATERALITY_CHANGED:
+            return c.aspect == "side"
+        if kind == NEGATION_DROPPED:
+            return c.aspect == "polarity" and c.sent == "negated"
+        if kind == NEGATION_ADDED:
+            return c.aspect == "polarity" and c.received == "negated"
+        if kind == HEDGE_CHANGED:
+            return c.aspect == "polarity" and "uncertain" in (c.sent, c.received)
+        return c.aspect == "polarity"
 
-    def _subject(self, side: Analysis, i: int) -> str | None:
-        """The drug or lab term a dose or value belongs to: the nearest one before it in its sentence."""
-        start, _end = side.sentence_bounds(i)
-        best: str | None = None
-        for m in side.matches(start, i):
-            if m.entry.role in (TERM, DRUG) and m.end <= i:
-                best = m.entry.value
-        return best
+    def _ordered(self, changes: Sequence[tuple[int, int, ConceptChange]], kind: str | None,
+                 h: _Hunk | None = None) -> list[ConceptChange]:
+        """The changes, the one to headline first: of the finding's kind, a term or a content word before a general
+        word, then in reading order (the changes of one stretch all lie in its statement)."""
+        def key(item: tuple[int, int, ConceptChange]) -> tuple[bool, bool, int, int]:
+            # A side belongs to the word next to it ("vänster höft", "höft sin"); a polarity is read leftmost
+            # first: the first word a pre-cue governs, the subject of a post-cue's clause.
+            t, u, c = item
+            if c.aspect == "side":
+                at = self.sa.side_token(t)
+                where, mine = (t, at) if at is not None else (u, self.ra.side_token(u))
+                distance = 0 if mine is None else 2 * (where - mine) - 1 if where > mine else 2 * (mine - where)
+                return (not self._fits(c, kind), c.rank > 1, distance, t)
+            return (not self._fits(c, kind), c.rank > 1, t, c.rank)
+        return [c for _t, _u, c in sorted(changes, key=key)]
 
     def _lead_concept(self, changes: Sequence[tuple[int, int, ConceptChange]]) -> ConceptChange:
-        """The change to headline: a polarity change before a side change, a lexicon term before a word."""
-        ranked = sorted(changes, key=lambda item: (item[2].aspect != "polarity", not item[2].term,
-                                                   len(item[2].concept) < 4))
-        return ranked[0][2]
+        """The change that decides a concept-only finding's kind: a polarity change before a side change."""
+        return sorted(changes, key=lambda item: (item[2].aspect != "polarity", item[2].rank, item[0]))[0][2]
 
     def _concept_finding(self, group: list[tuple[int, int, ConceptChange]]) -> Finding:
         lead = self._lead_concept(group)
-        t, u = next((t, u) for t, u, c in group if c is lead)
-        group = sorted(group, key=lambda item: item[2] is not lead)
         kind = _change_kind(lead)
-        listed = self._listed([c for _t, _u, c in group])
+        t, u = next((t, u) for t, u, c in group if c is lead)
+        ordered = self._ordered(group, kind)
+        listed = self._listed(ordered)
         explanation = (f"{listed}, though every word is still there: the sentence's structure (punctuation or "
                        f"word order) changed which words a cue governs")
         return Finding(
             kind=kind, severity=CRITICAL, sent_text=self.ts.original(t, t + 1),
             received_text=self.tr.original(u, u + 1), sent_offset=self.ts.span(t, t + 1)[0],
-            received_offset=self.tr.span(u, u + 1)[0], concept=lead.concept, explanation=explanation,
+            received_offset=self.tr.span(u, u + 1)[0], concept=ordered[0].concept, explanation=printable(explanation),
             sent_context=self._context(self.ts, t, t + 1, "-"),
             received_context=self._context(self.tr, u, u + 1, "+"),
-            concepts=[c for _t, _u, c in group],
+            concepts=ordered,
             sent_spans=self._spans(self.ts, [t]), received_spans=self._spans(self.tr, [u]),
         )
 
     @staticmethod
     def _listed(changes: Sequence[ConceptChange]) -> str:
-        terms = [c for c in changes if c.term] or list(changes)
-        shown = "; ".join(c.describe() for c in terms[:4])
-        if len(terms) > 4:
-            shown += f"; and {len(terms) - 4} more"
-        return shown
+        shown = [c for c in changes if c.rank <= 1] or list(changes)
+        text = "; ".join(c.describe() for c in shown[:4])
+        if len(shown) > 4:
+            text += f"; and {len(shown) - 4} more"
+        return text
 
     # -- classification -------------------------------------------------------------------------------------
-    def _classify(self, h: _Hunk) -> Finding:
-        """The finding for one changed stretch: gather the facts, let the registry's rules name the kind."""
+    def _hits(self, S: Sequence[int], R: Sequence[int]) -> tuple[list[str], str | None]:
+        """What an encoding accident destroyed among the sent words: sides, cues and terms that no longer read as
+        such; and the concept a lost side belonged to."""
+        sa, ra = self.sa, self.ra
+        kept = {(m.entry.role, m.entry.value) for m in self._matches(ra, list(R))}
+        hits: list[str] = []
+        sided: str | None = None
+        for m in self._matches(sa, list(S)):
+            role, value = m.entry.role, m.entry.value
+            if (role, value) in kept or role not in _CRITICAL_ROLES:
+                continue
+            surface = self.ts.original(m.start, m.end)
+            if role == SIDE:
+                hits.append(f"the side '{surface}' ({value})")
+                near = [t for t in range(max(0, m.start - 3), min(len(self.ts), m.end + 3))
+                        if sa.side_token(t) == m.start and self._rank(sa, t) in (0, 1)]
+                if near and sided is None:
+                    # The word the side belongs to: the nearest, the one after it on a tie ("hö knä").
+                    t = min(near, key=lambda t: (t - m.end if t >= m.end else m.start - t, t < m.start))
+                    sided = self._name(sa, t)[0]
+            elif role in (NEG_PRE, NEG_POST, PSEUDO):
+                hits.append(f"the negation '{surface}'")
+            elif role in (HEDGE_PRE, HEDGE_POST):
+                hits.append(f"the uncertainty cue '{surface}'")
+            elif role in (TERM, DRUG):
+                hits.append(f"the clinical term '{value}'")
+            elif role == UNIT:
+                hits.append(f"the unit '{surface}'")
+        return hits, sided
+
+    def _classify(self, h: _Hunk) -> list[Finding]:
+        """The findings for one changed stretch: gather the facts, let the registry's rules name the kind; a side
+        lost with a term is a second finding."""
         ts, tr, sa, ra = self.ts, self.tr, self.sa, self.ra
         S, R = h.s_idx, h.r_idx
         # Words moved out of this stretch are reported by their move; show only what stayed.
@@ -595,7 +929,9 @@ class _Comparison:
         r_text = tr.original(R[0], R[-1] + 1) if R else ""
         s_keys = [ts.keys[i] for i in S]
         r_keys = [tr.keys[j] for j in R]
-        critical = self._critical(sa, S) or self._critical(ra, R) or bool(h.changes)
+        s_names, s_unknown = self._names(sa, S)
+        r_names, r_unknown = self._names(ra, R)
+        critical = self._critical(sa, S) or self._critical(ra, R) or bool(h.changes) or bool(s_names or r_names)
         words = any(_is_word(k) or k[:1].isdigit() for k in s_keys + r_keys)
         damage = _encoding_damage(s_text, r_text) if S else None
         if damage is None:
@@ -604,7 +940,10 @@ class _Comparison:
             lo, hi = max(0, h.i1 - 1), min(len(ts), h.i2 + 1)
             rlo, rhi = max(0, h.j1 - 1), min(len(tr), h.j2 + 1)
             damage = _encoding_damage(ts.original(lo, hi), tr.original(rlo, rhi))
-        changes = [c for _t, _u, c in h.changes]
+        if damage is None and R and lone_surrogates(r_text):
+            damage = f"lone surrogates ({' '.join(lone_surrogates(r_text))}), which UTF-8 cannot carry"
+        hits, sided = self._hits(S, R) if damage else ([], None)
+        strict = self.policy != _DEFAULT_POLICY
         lead = self._lead_concept(h.changes) if h.changes else None
         facts = HunkFacts(
             language=self.language, sent_text=s_text, received_text=r_text, sent_keys=s_keys, received_keys=r_keys,
@@ -616,17 +955,17 @@ class _Comparison:
             whole_sentences=bool(S) and not R and sa.sentence_bounds(S[0])[0] == S[0]
             and sa.sentence_bounds(S[-1])[1] == S[-1] + 1,
             truncated=h.truncated, kept_tail=tr.original(max(0, len(tr) - 4), len(tr)) if len(tr) else "",
-            changes=changes, change_kind=_change_kind(lead) if lead is not None else None)
+            changes=[c for _t, _u, c in h.changes], change_kind=_change_kind(lead) if lead is not None else None,
+            sent_names=s_names, received_names=r_names, unknown=s_unknown + r_unknown,
+            statement_added=bool(R) and not S and ra.sentence_bounds(R[0])[0] == R[0]
+            and ra.sentence_bounds(R[-1])[1] == R[-1] + 1,
+            equivalent=equivalent_spelling(s_text, r_text) if S and R else None,
+            invisible=invisible_difference(s_text, r_text) if strict else None,
+            cut=self._cut(h) if h.truncated else "", hits=hits)
         verdict = classify(facts)
         kind, severity, explanation = verdict.kind, verdict.severity, verdict.explanation
-        concept = lead.concept if lead is not None else self._concept_name(sa, S)
-        if concept is None and kind in (NUMBER_CHANGED, UNIT_CHANGED) and S:
-            concept = self._subject(sa, S[0])
-        if concept is None and kind in (NEGATION_DROPPED, NEGATION_ADDED, HEDGE_CHANGED, LATERALITY_CHANGED) \
-                and (S or R):
-            # "Ingen förändring av abscess" -> "förändring av abscess": no polarity flips (a pseudo-negation), but
-            # the reader still needs to know what the statement was about.
-            concept = self._nearest_term(sa, S[0]) if S else self._nearest_term(ra, R[0])
+        changes = self._ordered(h.changes, kind, h)
+        concept = self._concept(kind, h, facts, changes, sided)
         if changes and severity != CRITICAL:
             # Whatever the words, a change that flips a concept is critical.
             severity = CRITICAL
@@ -634,21 +973,77 @@ class _Comparison:
             explanation += f"; {self._listed(changes)}"
         s_lo, s_hi = (S[0], S[-1] + 1) if S else (h.i1, h.i1)
         r_lo, r_hi = (R[0], R[-1] + 1) if R else (h.j1, h.j1)
-        return Finding(
+        out = [Finding(
             kind=kind, severity=severity, sent_text=s_text, received_text=r_text,
             sent_offset=ts.span(s_lo, s_hi)[0], received_offset=tr.span(r_lo, r_hi)[0], concept=concept,
-            explanation=explanation, sent_context=self._context(ts, s_lo, s_hi, "-"),
+            explanation=printable(explanation), sent_context=self._context(ts, s_lo, s_hi, "-"),
             received_context=self._context(tr, r_lo, r_hi, "+"), concepts=changes,
             sent_spans=self._spans(ts, S),
             received_spans=self._spans(tr, R),
-        )
+        )]
+        if kind in _TERM_HEADLINES and facts.sent_sides != facts.received_sides:
+            # The term is the headline; the side that changed with it is a second finding.
+            out.append(Finding(
+                kind=LATERALITY_CHANGED, severity=CRITICAL, sent_text=s_text, received_text=r_text,
+                sent_offset=out[0].sent_offset, received_offset=out[0].received_offset,
+                concept=concept,
+                explanation=side_explanation(facts) + f", with the change of '{clip(s_text) or clip(r_text)}'",
+                sent_context=out[0].sent_context, received_context=out[0].received_context,
+                sent_spans=out[0].sent_spans, received_spans=out[0].received_spans))
+        return out
+
+    def _concept(self, kind: str, h: _Hunk, facts: HunkFacts, changes: Sequence[ConceptChange],
+                 sided: str | None) -> str | None:
+        """What a finding is about, always from the changed statement and near the change."""
+        sa, ra = self.sa, self.ra
+        S, R = h.s_idx, h.r_idx
+        fitting = [c for c in changes if self._fits(c, kind)]
+        if kind in (NEGATION_DROPPED, NEGATION_ADDED, HEDGE_CHANGED, LATERALITY_CHANGED):
+            side, idx = (sa, S) if S else (ra, R)
+            if fitting and fitting[0].rank <= 1:
+                return fitting[0].concept
+            if fitting:
+                # Only a general word flipped ("sedan tio år"): a term or content word of the statement names it
+                # better ("Röker inte sedan tio år"), if there is one.
+                lo, hi = side.sentence_bounds(idx[0])
+                near = [t for t in range(lo, hi) if self._weight(side, t) in (0, 1)]
+                if near:
+                    return self._name(side, min(near, key=lambda t: abs(t - idx[0])))[0]
+                return fitting[0].concept
+            if kind == LATERALITY_CHANGED:
+                spot = next((m.start for m in (*facts.sent_matches, *facts.received_matches)
+                             if m.entry.role == SIDE), idx[0])
+                side = sa if S and spot in S else ra if R and spot in R else side
+                lo, hi = side.sentence_bounds(spot)
+                return self._nearest(side, spot, max(lo, spot - SIDE_WINDOW - 2), min(hi, spot + SIDE_WINDOW + 2)) \
+                    or self._nearest(side, spot, lo, hi)
+            lo, hi = side.sentence_bounds(idx[0])
+            return self._nearest(side, idx[0], lo, hi, idx)
+        if kind in (NUMBER_CHANGED, UNIT_CHANGED) and not facts.sent_names:
+            return self._subject(sa, S[0]) if S else self._subject(ra, R[0]) if R else None
+        if kind == ENCODING_DAMAGED and sided:
+            return sided
+        if facts.sent_names:
+            return facts.sent_names[0]
+        if facts.received_names:
+            return facts.received_names[0]
+        if changes:
+            return changes[0].concept
+        if kind in (NUMBER_CHANGED, UNIT_CHANGED) and (S or R):
+            return self._subject(sa, S[0]) if S else self._subject(ra, R[0])
+        return None
 
     @staticmethod
     def _matches(side: Analysis, idx: list[int]) -> list[Match]:
+        """The lexicon matches a stretch changed: those with a word in it, or wholly in it (not "bilat." when only
+        its full stop changed)."""
         if not idx:
             return []
         want = set(idx)
-        return [m for m in side.matches(idx[0], idx[-1] + 1) if want.intersection(range(m.start, m.end))]
+        keys = side.tokens.keys
+        return [m for m in side.matches(idx[0], idx[-1] + 1)
+                if any(t in want and keys[t][:1].isalnum() for t in range(m.start, m.end))
+                or all(t in want for t in range(m.start, m.end))]
 
     @staticmethod
     def _spans(tok: Tokens, idx: Sequence[int]) -> list[tuple[int, int]]:
@@ -677,7 +1072,16 @@ class _Comparison:
         lead = "…" if text[:a].strip() else ""
         tail = "…" if text[b:].strip() else ""
         core = f"[{mark}{changed}{mark}]" if changed else ""
-        return f"{lead}{before}{core}{after}{tail}"
+        return printable(f"{lead}{before}{core}{after}{tail}")
+
+
+def _shared(i: int, to_other: list[int], this: Analysis, other: Analysis) -> bool:
+    """Whether the other text has a layout boundary where this one has token ``i``, between the same two words."""
+    j = to_other[i]
+    if j < 0:
+        return False
+    p, q = this._prev(i), other._prev(j)
+    return (p < 0) == (q < 0) and (p < 0 or to_other[p] == q) and other.layout_boundary(j)
 
 
 def _change_kind(c: ConceptChange) -> str:

@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from journal_fuzz.constants import MAJOR, MINOR, SEVERITIES
+from journal_fuzz.wording import oneline
 
-__all__ = ["TOKEN_RE", "Policy", "Tokens", "tokenize"]
+__all__ = [
+    "LINE_BREAKS", "TOKEN_RE", "Policy", "Tokens", "code_points", "equivalent_spelling", "invisible_difference",
+    "lone_surrogates", "printable", "tokenize",
+]
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,9 @@ class Policy:
     """Letter case."""
     entities: bool = True
     """XML/HTML character references: ``&auml;``, ``&#228;``, ``&#xE4;``, ``&amp;``."""
+    markup: bool = True
+    """List bullets and numbers, heading and quote marks at a line start, emphasis marks around words: what a
+    Markdown renderer drops while keeping each item on its own line."""
     fail_on: str = MAJOR
     """Lowest severity that makes a verdict fail: ``"critical"``, ``"major"`` or ``"minor"``."""
 
@@ -47,7 +54,7 @@ class Policy:
     def strict(cls) -> Policy:
         """A policy under which every change of characters is reported."""
         return cls(whitespace=False, unicode_forms=False, invisible=False, case=False, entities=False,
-                   fail_on=MINOR)
+                   markup=False, fail_on=MINOR)
 
 
 # A number keeps its decimal comma or point ("2,5" is one token, so "2,5" -> "25" is one changed token);
@@ -55,8 +62,12 @@ class Policy:
 # own, so "<5", "130/80", "°C" and "mmol/l" split into their signs.
 TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]\w*|_+|[^\w\s]")
 _TOKEN_WS_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]\w*|_+|[^\w\s]|\s+")
-# A blank line (possibly holding spaces) separates paragraphs; a paragraph break ends a sentence.
-PARAGRAPH_RE = re.compile(r"(?:\r\n|\r|\n)[^\S\r\n]*(?:\r\n|\r|\n)")
+# A blank line (possibly holding spaces) separates paragraphs; a paragraph break ends a sentence. CR, LF and CRLF
+# are one line break each (a lone CRLF is not a blank line).
+_EOL = r"(?:\r\n|\r(?!\n)|\n)"
+PARAGRAPH_RE = re.compile(f"{_EOL}[^\\S\\r\\n]*{_EOL}")
+LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+"""Characters that end a line (what ``str.splitlines`` splits at)."""
 
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"
 _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
@@ -115,6 +126,10 @@ class Tokens:
     """Replaced stretches as parallel lists: normalised start/end, original start/end."""
     source: str = field(default="", repr=False)
     """The string the tokens were found in (``norm``, or its case-folded twin of equal length)."""
+    spaces: bool = False
+    """Whitespace runs are tokens of their own (a policy that reports whitespace)."""
+    folded: bool = True
+    """Keys are case-folded (a policy that ignores case)."""
     pattern: re.Pattern[str] = field(default=TOKEN_RE, repr=False)
     chunks: list[tuple[int, int]] = field(default_factory=list, repr=False)
     chunk_first: list[int] = field(default_factory=list, repr=False)
@@ -191,6 +206,22 @@ class Tokens:
     def adjacent(self, i: int) -> bool:
         """True when token ``i`` and token ``i + 1`` touch (no whitespace between them)."""
         return i + 1 < len(self.keys) and self.end(i) == self.start(i + 1)
+
+    def cased(self, i: int) -> str:
+        """Token ``i`` as written (not case-folded), after the benign normalisation."""
+        return self.norm[self.start(i):self.end(i)]
+
+    def is_space(self, i: int) -> bool:
+        """Whether token ``i`` is a run of whitespace (only under a policy that keeps whitespace as tokens)."""
+        return self.spaces and self.keys[i][:1].isspace()
+
+    def gap(self, i: int, j: int) -> str:
+        """The text between the end of token ``i`` and the start of token ``j`` (whitespace tokens included)."""
+        return self.norm[self.end(i):self.start(j)] if 0 <= i < j < len(self.keys) else ""
+
+    def breaks_line(self, i: int, j: int) -> bool:
+        """Whether a line ends between tokens ``i`` and ``j``; CR, LF and CRLF alike."""
+        return any(c in LINE_BREAKS for c in self.gap(i, j))
 
 
 Segments = tuple[list[int], list[int], list[int], list[int]]
@@ -310,7 +341,8 @@ def tokenize(text: str, policy: Policy | None = None) -> Tokens:
         if opened and 0 < first < len(keys) and (not paragraph_starts or paragraph_starts[-1] != first):
             paragraph_starts.append(first)
     tokens = Tokens(text=text, norm=norm, keys=keys, paragraph_starts=paragraph_starts, segments=segments,
-                    source=source, pattern=pattern, chunks=chunks, chunk_first=chunk_first)
+                    source=source, spaces=not policy.whitespace, folded=policy.case, pattern=pattern, chunks=chunks,
+                    chunk_first=chunk_first)
     if not policy.whitespace and ("\n" in source or "\r" in source):
         starts = [tokens.start(i) for i in range(len(keys))]
         for m in PARAGRAPH_RE.finditer(source):
@@ -318,3 +350,111 @@ def tokenize(text: str, policy: Policy | None = None) -> Tokens:
             if 0 < k < len(keys) and (not tokens.paragraph_starts or tokens.paragraph_starts[-1] != k):
                 tokens.paragraph_starts.append(k)
     return tokens
+
+
+# -- differences a reader cannot see, and spellings that mean the same ------------------------------------------
+_SAME_MEANING = {
+    "≤": "<=", "≦": "<=", "⩽": "<=", "≥": ">=", "≧": ">=", "⩾": ">=", "−": "-", "–": "-", "—": "-", "‐": "-",
+    "‑": "-", "‒": "-", "µ": "u", "μ": "u", "×": "x", "’": "'", "‘": "'", "“": '"', "”": '"', "„": '"',
+    "…": "...", "⁄": "/", "∕": "/",
+}
+"""Characters and the ASCII a system writes for them without changing what they say (≤ as <=, µg as ug)."""
+_DASHES = re.compile(r"-{2,}")
+_SPACE = re.compile(r"\s+")
+
+
+def _plain_spelling(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _DASHES.sub("-", _SPACE.sub(" ", "".join(_SAME_MEANING.get(c, c) for c in text)).strip())
+
+
+def equivalent_spelling(sent: str, received: str) -> str | None:
+    """How ``received`` spells what ``sent`` says with other characters ("'≤' written as '<='"), or None.
+
+    Comparators and dashes written in ASCII, µ as u, an abbreviation with or without its full stops (u.a./ua):
+    a reader takes both to say the same. A different comparator (≤ for <) or unit (µg for mg) is not this.
+    """
+    if sent == received or not sent.strip() or not received.strip():
+        return None
+    a, b = _plain_spelling(sent), _plain_spelling(received)
+    if a == b:
+        return f"'{oneline(sent).strip()}' written as '{oneline(received).strip()}'"
+    if any(c.isalpha() for c in a) and a.replace(".", "") == b.replace(".", "") \
+            and re.sub(r"[^\W\d_]", "", a).replace(".", "") == re.sub(r"[^\W\d_]", "", b).replace(".", "") \
+            and re.fullmatch(r"[^\W\d_.]+(?:\.[^\W\d_]+)*\.?", a) and re.fullmatch(r"[^\W\d_.]+(?:\.[^\W\d_]+)*\.?", b):
+        return f"'{oneline(sent).strip()}' written as '{oneline(received).strip()}' (an abbreviation's full stops)"
+    return None
+
+
+_WHITESPACE_NAMES = {
+    " ": "a space", "\t": "a tab", "\u00a0": "a no-break space (U+00A0)", "\r\n": "a line break (CRLF)",
+    "\n": "a line break (LF)", "\r": "a line break (CR)", "\u2028": "a line separator (U+2028)", "\f": "a form feed",
+    "\v": "a vertical tab",
+}
+
+
+def _whitespace_name(text: str) -> str:
+    if text == "":
+        return "nothing"
+    if text in _WHITESPACE_NAMES:
+        return _WHITESPACE_NAMES[text]
+    parts = re.findall(r"\r\n|.", text, re.DOTALL)
+    if len(set(parts)) == 1:
+        one = _WHITESPACE_NAMES.get(parts[0], code_points(parts[0]))
+        return f"{len(parts)} × {one.removeprefix('a ')}"
+    return " + ".join(_WHITESPACE_NAMES.get(p, code_points(p)) for p in parts)
+
+
+def code_points(text: str) -> str:
+    """Every character named by its code point: "U+00B5 MICRO SIGN"."""
+    return ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in text)
+
+
+def _shown(text: str) -> str:
+    """ASCII text quoted, anything else by code point."""
+    if not text:
+        return "nothing"
+    if text.isascii() and text.isprintable():
+        return f"'{text}'"
+    return code_points(text)
+
+
+def invisible_difference(sent: str, received: str) -> str | None:
+    """What differs between two stretches that the default policy reads as the same text, named so a reader can
+    see it ("a line break (LF) became a space", "U+00B5 MICRO SIGN became U+03BC GREEK SMALL LETTER MU"), or None
+    when the default policy sees a difference too."""
+    if sent == received or tokenize(sent).keys != tokenize(received).keys:
+        return None
+    if not sent.strip() and not received.strip():
+        if not sent:
+            return f"{_whitespace_name(received)} was added"
+        if not received:
+            return f"{_whitespace_name(sent)} was removed"
+        return f"{_whitespace_name(sent)} became {_whitespace_name(received)}"
+    if len(sent) == len(received) and all(a == b or b in (a.upper(), a.lower()) for a, b in zip(sent, received,
+                                                                                             strict=True)):
+        return f"letter case changed: '{oneline(sent).strip()}' became '{oneline(received).strip()}'"
+    k = 0
+    while k < min(len(sent), len(received)) and sent[k] == received[k]:
+        k += 1
+    e = 0
+    while e < min(len(sent), len(received)) - k and sent[-1 - e] == received[-1 - e]:
+        e += 1
+    a, b = sent[k:len(sent) - e], received[k:len(received) - e]
+    if not a:
+        return f"{_shown(b)} was added"
+    if not b:
+        return f"{_shown(a)} was removed"
+    return f"{_shown(a)} became {_shown(b)}"
+
+
+def lone_surrogates(text: str) -> list[str]:
+    """The lone surrogates in ``text`` (code points UTF-8 cannot carry), as U+XXXX."""
+    return [f"U+{ord(c):04X}" for c in text if 0xD800 <= ord(c) <= 0xDFFF]
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates written as ``\\udXXX`` escapes, so it can be printed and saved as UTF-8."""
+    if not any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return text
+    return "".join(f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)

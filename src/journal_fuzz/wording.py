@@ -7,7 +7,9 @@ import re
 __all__ = ["clip", "oneline", "plural", "sentence_at"]
 
 _WS = re.compile(r"\s+")
-_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+# A sentence ends at . ! ? before a capital letter, a digit or the end (not at a "?" an encoding accident left
+# inside a word: "Bradypn? saknas"), and at a blank line.
+_END = re.compile(r"(?<=[.!?])\s+(?=[^\W_a-zåäöæøüé]|$)|\n\s*\n")
 
 
 def oneline(text: str) -> str:

@@ -5,14 +5,18 @@ The packaged files (``sv.toml``, ``en.toml``, and every ``sv/*.toml``, ``en/*.to
 the package: pass ``extra=[path]`` or set ``JOURNAL_FUZZ_LEXICON`` to one or more paths separated by the platform's
 path separator. Every file is checked against the schema when it is read: an unknown table or key (``[negaton]``,
 ``prre = [...]``) is an error naming the file, the table and the key, never a silent no-op.
+
+Entries may carry rules (``[rules."form"]``, or inline in a term's table): context guards for homographs (*lever*
+the organ or the verb, *sin* the side or the pronoun), case-sensitive acronyms (*KOL*, not charcoal's *kol*), and a
+cue's scope width, terminators and direction, as medspaCy's ConText rules carry them.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,6 +27,8 @@ from journal_fuzz.text import Policy, tokenize
 
 __all__ = [
     "ABBREV",
+    "CUE_ROLES",
+    "DIRECTIONS",
     "DRUG",
     "FREQ",
     "GENDERS",
@@ -42,6 +48,7 @@ __all__ = [
     "Lexicon",
     "LexiconError",
     "Match",
+    "Rules",
     "TermInfo",
     "load_lexicon",
 ]
@@ -69,6 +76,11 @@ _PRIORITY = {r: i for i, r in enumerate(
 
 NEGATION_ROLES = frozenset({NEG_PRE, NEG_POST})
 HEDGE_ROLES = frozenset({HEDGE_PRE, HEDGE_POST})
+CUE_ROLES = frozenset({NEG_PRE, NEG_POST, HEDGE_PRE, HEDGE_POST, PSEUDO, TERMINATION})
+"""Roles whose words steer other words (and so are never a concept themselves)."""
+DIRECTIONS = ("forward", "backward", "both")
+"""Which way a cue's scope runs; ``both``: a post-cue that governs forward when nothing it could govern stands
+before it in its clause (Swedish verb-second order: *Det finns inte tecken på X*)."""
 
 
 class LexiconError(ValueError):
@@ -79,7 +91,42 @@ TERM_CATEGORIES = ("finding", "symptom", "diagnosis", "anatomy", "procedure", "l
 """The categories under ``[terms]``."""
 GENDERS = ("utr", "neu", "pl")
 """Grammatical gender of a Swedish noun (en-ord, ett-ord) or a plural-only noun: what ingen/inget/inga agree with."""
-_TERM_KEYS = {"forms": list, "gender": str, "sided": bool}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What one entry needs besides its words: guards that decide whether it applies here, and its scope."""
+
+    case_sensitive: bool = False
+    """The capitals written in the form are required (KOL, TIA); lower-case letters match either case."""
+    not_before: tuple[tuple[str, ...], ...] = ()
+    """The entry does not apply when one of these phrases follows it ("hand" in "tar hand om")."""
+    not_after: tuple[tuple[str, ...], ...] = ()
+    """The entry does not apply when one of these phrases precedes it ("lever" in "pat lever")."""
+    not_before_word: bool = False
+    """The entry does not apply when a word follows it that is not a function word or a cue: "sin" in "sin fru"
+    is the pronoun, "negativa" in "negativa T-vågor" describes the waves."""
+    max_scope: int | None = None
+    """How many words a cue reaches (forward for a pre-cue, back for a post-cue)."""
+    terminated_by: tuple[tuple[str, ...], ...] = ()
+    """Phrases that end this cue's scope and then govern nothing themselves ("utan" in "inte X utan Y")."""
+    direction: str | None = None
+    """forward, backward or both (see :data:`DIRECTIONS`); None for the role's own direction."""
+
+    @property
+    def guarded(self) -> bool:
+        return bool(self.case_sensitive or self.not_before or self.not_after or self.not_before_word)
+
+
+_NO_RULES = Rules()
+_BOOL, _INT, _STRS, _DIR = "true or false", "a whole number (0 or more)", "a list of strings", \
+    f"one of {', '.join(DIRECTIONS)}"
+_RULE_KEYS = {"case_sensitive": _BOOL, "not_before": _STRS, "not_after": _STRS, "not_before_word": _BOOL,
+              "max_scope": _INT, "terminated_by": _STRS, "direction": _DIR}
+"""Keys of a ``[rules."form"]`` table, and what each holds."""
+_TERM_KEYS = {"forms": _STRS, "gender": f"one of {', '.join(GENDERS)}", "sided": _BOOL,
+              "case_sensitive": _BOOL, "not_before": _STRS, "not_after": _STRS}
+"""Keys of a term written as a table."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +152,7 @@ class Entry:
     category: str = ""
     """For terms: finding, symptom, diagnosis, anatomy, procedure or lab."""
     surface: str = ""
+    rules: Rules = field(default=_NO_RULES, compare=False)
 
 
 @dataclass(frozen=True)
@@ -117,10 +165,25 @@ class Match:
 
 
 _PLAIN = Policy()
+_CASED = Policy(case=False)
 
 
 def _phrase_keys(phrase: str) -> tuple[str, ...]:
     return tuple(tokenize(phrase, _PLAIN).keys)
+
+
+@lru_cache(maxsize=4096)
+def _cased_keys(phrase: str) -> tuple[str, ...]:
+    return tuple(tokenize(phrase, _CASED).keys)
+
+
+def _capitals_kept(form: str, text: str) -> bool:
+    """Whether ``text`` has a capital wherever ``form`` has one."""
+    return len(form) <= len(text) and all(t.isupper() for f, t in zip(form, text, strict=False) if f.isupper())
+
+
+Cased = Callable[[int], str]
+"""The original (not case-folded) text of token ``i``."""
 
 
 class Lexicon:
@@ -133,16 +196,37 @@ class Lexicon:
         self._index: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
         self._entries: list[Entry] = []
         self._terms: dict[str, TermInfo] = {}
+        self._rules: dict[str, Rules] = {}
+        self._roles: dict[tuple[str, ...], set[str]] = {}
+        text = data.get("text", {})
+        self.function_words: frozenset[str] = frozenset(w.casefold() for w in text.get("function_words", []))
+        """Grammar words (pronouns, articles, prepositions, conjunctions, auxiliaries): never a concept."""
+        self.general_words: frozenset[str] = frozenset(w.casefold() for w in text.get("general_words", []))
+        """Words that carry meaning but never name a clinical concept (patient, signs, finns, mild, today)."""
+        self.plain_words = self.function_words | self.general_words
+        self.number_words: frozenset[str] = frozenset(w.casefold() for w in text.get("number_words", []))
+        """Numbers written as words ("tre", "two"): a changed one is a changed number."""
         self._compile()
+        self.cue_starts: frozenset[str] = frozenset(k[0] for k, roles in self._roles.items() if roles & CUE_ROLES)
+        """First words of every cue phrase."""
 
     # -- building ---------------------------------------------------------------------------------------
     def _add(self, phrase: str, entry: Entry) -> None:
         keys = _phrase_keys(phrase)
         if not keys:
             return
+        if entry.role != ABBREV:
+            self._roles.setdefault(keys, set()).add(entry.role)
+        rules = self._rules.get(phrase.casefold())
+        if rules is not None and rules is not entry.rules:
+            entry = Entry(entry.role, entry.value, entry.category, entry.surface, _merge_rules(entry.rules, rules))
         bucket = self._index.setdefault(keys[0], [])
         for i, (k, old) in enumerate(bucket):
-            if k == keys:
+            if k == keys and old.surface == entry.surface:
+                if _PRIORITY[entry.role] < _PRIORITY[old.role]:
+                    bucket[i] = (keys, entry)
+                return
+            if k == keys and not entry.rules.case_sensitive and not old.rules.case_sensitive:
                 if _PRIORITY[entry.role] < _PRIORITY[old.role]:
                     bucket[i] = (keys, entry)
                 return
@@ -151,6 +235,8 @@ class Lexicon:
 
     def _compile(self) -> None:
         d = self.data
+        for form, spec in d.get("rules", {}).items():
+            self._rules[form.casefold()] = _rules_from(spec)
         for role_key, role in (("pre", NEG_PRE), ("post", NEG_POST), ("pseudo", PSEUDO),
                                ("termination", TERMINATION)):
             for cue in d.get("negation", {}).get(role_key, []):
@@ -165,8 +251,10 @@ class Lexicon:
             for concept, spec in concepts.items():
                 info = _term_info(concept, category, spec)
                 self._terms.setdefault(concept.casefold(), info)
+                inline = _rules_from({k: v for k, v in spec.items() if k in _RULE_KEYS}) \
+                    if isinstance(spec, dict) else _NO_RULES
                 for form in info.forms:
-                    self._add(form, Entry(TERM, concept.casefold(), category, surface=form))
+                    self._add(form, Entry(TERM, concept.casefold(), category, surface=form, rules=inline))
         drugs = d.get("drugs", {})
         for substance, forms in drugs.get("substances", {}).items():
             for form in dict.fromkeys([substance, *forms]):
@@ -184,11 +272,22 @@ class Lexicon:
         for form in d.get("text", {}).get("abbreviations", []):
             self._add(form, Entry(ABBREV, form.casefold(), surface=form))
         for bucket in self._index.values():
-            bucket.sort(key=lambda item: (-len(item[0]), _PRIORITY[item[1].role]))
+            # Longest first; at equal length a case-sensitive form (KOL) before a plain one, then by role.
+            bucket.sort(key=lambda item: (-len(item[0]), not item[1].rules.case_sensitive,
+                                          _PRIORITY[item[1].role]))
+
+    def unknown_rules(self) -> list[str]:
+        """Forms under ``[rules]`` that no entry has (a misspelt rule would otherwise do nothing)."""
+        known = {e.surface.casefold() for e in self._entries}
+        return sorted(set(self._rules) - known)
 
     # -- lookup -----------------------------------------------------------------------------------------
-    def match(self, keys: Sequence[str], lo: int = 0, hi: int | None = None) -> list[Match]:
-        """Leftmost-longest matches of lexicon entries in ``keys[lo:hi]``."""
+    def match(self, keys: Sequence[str], lo: int = 0, hi: int | None = None, cased: Cased | None = None) -> list[Match]:
+        """Leftmost-longest matches of lexicon entries in ``keys[lo:hi]``.
+
+        ``cased`` gives a token's original text, for case-sensitive entries; without it they match in any case.
+        An entry whose guard rejects its context is skipped (its words are then plain words).
+        """
         hi = len(keys) if hi is None else hi
         index = self._index
         out: list[Match] = []
@@ -198,7 +297,8 @@ class Lexicon:
             if bucket is not None:
                 for phrase, entry in bucket:
                     n = len(phrase)
-                    if i + n <= hi and (n == 1 or tuple(keys[i:i + n]) == phrase):
+                    if i + n <= hi and (n == 1 or tuple(keys[i:i + n]) == phrase) \
+                            and (not entry.rules.guarded or self._applies(entry, keys, i, i + n, lo, hi, cased)):
                         out.append(Match(i, i + n, entry))
                         i += n
                         break
@@ -208,11 +308,33 @@ class Lexicon:
                 i += 1
         return out
 
+    def _applies(self, entry: Entry, keys: Sequence[str], a: int, b: int, lo: int, hi: int,
+                 cased: Cased | None) -> bool:
+        """Whether a guarded entry found at ``keys[a:b]`` applies in its context."""
+        r = entry.rules
+        if r.case_sensitive and cased is not None:
+            form = _cased_keys(entry.surface)
+            if not all(_capitals_kept(f, cased(i)) for f, i in zip(form, range(a, b), strict=False)):
+                return False
+        for phrase in r.not_before:
+            if tuple(keys[b:b + len(phrase)]) == phrase and b + len(phrase) <= hi:
+                return False
+        for phrase in r.not_after:
+            if a - len(phrase) >= lo and tuple(keys[a - len(phrase):a]) == phrase:
+                return False
+        if r.not_before_word and b < hi:
+            nxt = keys[b]
+            if nxt.isalpha() and nxt not in self.function_words and nxt not in self.cue_starts:
+                return False
+        return True
+
     def lookup(self, phrase: str) -> Entry | None:
         """The entry for exactly this phrase, if the lexicon has one."""
         keys = _phrase_keys(phrase)
         for k, entry in self._index.get(keys[0], []) if keys else []:
-            if k == keys:
+            if k == keys and (not entry.rules.case_sensitive or all(
+                    _capitals_kept(f, c) for f, c in zip(_cased_keys(entry.surface), _cased_keys(phrase),
+                                                         strict=False))):
                 return entry
         return None
 
@@ -237,9 +359,39 @@ class Lexicon:
         """Gender, sidedness and forms of a concept (by its lemma), if the lexicon has it."""
         return self._terms.get(concept.casefold())
 
+    def collisions(self) -> dict[str, list[str]]:
+        """Surface forms listed in more than one role (a cue that is also a term, a side that is also a cue):
+        the matcher can honour only one, so each is a mistake in the data. Abbreviations are not a role."""
+        return {" ".join(k): sorted(roles) for k, roles in self._roles.items() if len(roles) > 1}
+
     @property
     def abbreviation_keys(self) -> list[tuple[str, ...]]:
         return [_phrase_keys(a) for a in self.data.get("text", {}).get("abbreviations", [])]
+
+    @property
+    def section_keys(self) -> list[tuple[str, ...]]:
+        """Section headings ("Anamnes", "Past Medical History") as token keys."""
+        return [_phrase_keys(a) for a in self.data.get("text", {}).get("sections", [])]
+
+
+def _merge_rules(a: Rules, b: Rules) -> Rules:
+    """``b`` over ``a``: guards and terminators add up, a set scope or direction wins."""
+    return Rules(case_sensitive=a.case_sensitive or b.case_sensitive, not_before=a.not_before + b.not_before,
+                 not_after=a.not_after + b.not_after, not_before_word=a.not_before_word or b.not_before_word,
+                 max_scope=b.max_scope if b.max_scope is not None else a.max_scope,
+                 terminated_by=a.terminated_by + b.terminated_by, direction=b.direction or a.direction)
+
+
+def _rules_from(spec: dict[str, Any]) -> Rules:
+    if not spec:
+        return _NO_RULES
+    return Rules(case_sensitive=bool(spec.get("case_sensitive", False)),
+                 not_before=tuple(_phrase_keys(p) for p in spec.get("not_before", []) if _phrase_keys(p)),
+                 not_after=tuple(_phrase_keys(p) for p in spec.get("not_after", []) if _phrase_keys(p)),
+                 not_before_word=bool(spec.get("not_before_word", False)),
+                 max_scope=spec.get("max_scope"),
+                 terminated_by=tuple(_phrase_keys(p) for p in spec.get("terminated_by", []) if _phrase_keys(p)),
+                 direction=spec.get("direction"))
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
@@ -255,27 +407,61 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
 def _term_info(concept: str, category: str, spec: Any) -> TermInfo:
     if isinstance(spec, dict):
         forms = spec.get("forms", [])
-        return TermInfo(concept, category, tuple(dict.fromkeys([concept, *forms])), spec.get("gender"),
+        # A case-sensitive acronym's key is not a form of its own: "kol" (charcoal) is not "KOL".
+        listed = forms or [concept] if spec.get("case_sensitive") else [concept, *forms]
+        return TermInfo(concept, category, tuple(dict.fromkeys(listed)), spec.get("gender"),
                         bool(spec.get("sided", False)))
     return TermInfo(concept, category, tuple(dict.fromkeys([concept, *spec])))
 
 
-_STR_LIST = "a list of strings"
+_STR_LIST = _STRS
 _SCHEMA: dict[str, dict[str, str]] = {
     "meta": {"language": "a string", "sources": _STR_LIST, "description": "a string"},
     "negation": {"pre": _STR_LIST, "post": _STR_LIST, "pseudo": _STR_LIST, "termination": _STR_LIST},
     "hedge": {"pre": _STR_LIST, "post": _STR_LIST},
     "sides": {"right": _STR_LIST, "left": _STR_LIST, "bilateral": _STR_LIST},
     "frequencies": {"forms": _STR_LIST},
-    "text": {"abbreviations": _STR_LIST, "sections": _STR_LIST},
+    "text": {"abbreviations": _STR_LIST, "sections": _STR_LIST, "function_words": _STR_LIST,
+             "general_words": _STR_LIST, "number_words": _STR_LIST},
     "confusables": {"pairs": "a list of [term, term] pairs"},
 }
-"""Tables with a fixed set of keys, and what each key holds. ``[terms.*]``, ``[drugs.*]``, ``[units]`` and
-``[routes]`` are keyed by concept instead, and checked by :func:`_check`."""
+"""Tables with a fixed set of keys, and what each key holds. ``[terms.*]``, ``[drugs.*]``, ``[units]``,
+``[routes]`` and ``[rules]`` are keyed by concept or form instead, and checked by :func:`_check`."""
 
 
 def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _holds(want: str, value: Any) -> bool:
+    """Whether ``value`` is what a schema description ``want`` asks for."""
+    if want == "a string":
+        return isinstance(value, str)
+    if want == _STRS:
+        return _is_str_list(value)
+    if want == _BOOL:
+        return isinstance(value, bool)
+    if want == _INT:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if want == _DIR:
+        return value in DIRECTIONS
+    if want.startswith("one of"):
+        return value in GENDERS
+    return isinstance(value, list) and all(_is_str_list(v) and len(v) == 2 for v in value)
+
+
+Bad = Callable[[str, str], LexiconError]
+
+
+def _check_table(where: str, spec: Any, keys: dict[str, str], bad: Bad) -> None:
+    if not isinstance(spec, dict):
+        raise bad(where, "must be a table")
+    for key, value in spec.items():
+        want = keys.get(key)
+        if want is None:
+            raise bad(f"{where} {key}", f"unknown key; known: {', '.join(keys)}")
+        if not _holds(want, value):
+            raise bad(f"{where} {key}", f"must be {want}")
 
 
 def _check(data: dict[str, Any], source: str) -> None:
@@ -283,21 +469,14 @@ def _check(data: dict[str, Any], source: str) -> None:
     def bad(where: str, why: str) -> LexiconError:
         return LexiconError(f"lexicon {source}: {where}: {why} (see journal_fuzz/lexicon/SCHEMA.md)")
 
-    known = [*_SCHEMA, "terms", "drugs", "units", "routes"]
+    known = [*_SCHEMA, "terms", "drugs", "units", "routes", "rules"]
     for table, body in data.items():
         if table not in known:
             raise bad(f"[{table}]", f"unknown table; known: {', '.join(known)}")
         if not isinstance(body, dict):
             raise bad(table, "must be a table")
         if table in _SCHEMA:
-            for key, value in body.items():
-                want = _SCHEMA[table].get(key)
-                if want is None:
-                    raise bad(f"[{table}] {key}", f"unknown key; known: {', '.join(_SCHEMA[table])}")
-                ok = isinstance(value, str) if want == "a string" else _is_str_list(value) if want == _STR_LIST \
-                    else isinstance(value, list) and all(_is_str_list(v) and len(v) == 2 for v in value)
-                if not ok:
-                    raise bad(f"[{table}] {key}", f"must be {want}")
+            _check_table(f"[{table}]", body, _SCHEMA[table], bad)
         elif table == "terms":
             for category, concepts in body.items():
                 if category not in TERM_CATEGORIES:
@@ -305,7 +484,14 @@ def _check(data: dict[str, Any], source: str) -> None:
                 if not isinstance(concepts, dict):
                     raise bad(f"[terms.{category}]", "must be a table of concept = [forms]")
                 for concept, spec in concepts.items():
-                    _check_term(f"[terms.{category}] {concept!r}", spec, bad)
+                    if not _is_str_list(spec):
+                        if not isinstance(spec, dict):
+                            raise bad(f"[terms.{category}] {concept!r}",
+                                      "must be a list of forms or a table {forms = [...], gender = ..., sided = ...}")
+                        _check_table(f"[terms.{category}] {concept!r}", spec, _TERM_KEYS, bad)
+        elif table == "rules":
+            for form, spec in body.items():
+                _check_table(f"[rules] {form!r}", spec, _RULE_KEYS, bad)
         elif table == "drugs":
             for key, value in body.items():
                 if key not in ("substances", "products"):
@@ -321,23 +507,6 @@ def _check(data: dict[str, Any], source: str) -> None:
             for name, forms in body.items():
                 if not _is_str_list(forms):
                     raise bad(f"[{table}] {name!r}", "must be a list of strings")
-
-
-def _check_term(where: str, spec: Any, bad: Any) -> None:
-    if _is_str_list(spec):
-        return
-    if not isinstance(spec, dict):
-        raise bad(where, "must be a list of forms or a table {forms = [...], gender = ..., sided = ...}")
-    for key, value in spec.items():
-        want = _TERM_KEYS.get(key)
-        if want is None:
-            raise bad(f"{where} {key}", f"unknown key; known: {', '.join(_TERM_KEYS)}")
-        if not isinstance(value, want) or (key == "forms" and not _is_str_list(value)):
-            raise bad(f"{where} {key}", f"must be {'a list of strings' if want is list else want.__name__}")
-    if spec.get("gender") not in (None, *GENDERS):
-        raise bad(f"{where} gender", f"must be one of {', '.join(GENDERS)}")
-
-
 def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -407,4 +576,9 @@ def _load(language: str, site: tuple[tuple[str, float], ...]) -> Lexicon:
         extra = {k: v for k, v in extra.items() if k != "meta"}
         _merge(data, extra)
         sources.append(path)
-    return Lexicon(language, data, sources)
+    lexicon = Lexicon(language, data, sources)
+    unknown = lexicon.unknown_rules()
+    if unknown:
+        raise LexiconError(f"lexicon {', '.join(sources)}: [rules] {unknown[0]!r}: no entry has this form "
+                           "(see journal_fuzz/lexicon/SCHEMA.md)")
+    return lexicon
