@@ -128,7 +128,9 @@ def test_cues_clinicians_write(language: str, sent: str, received: str, kind: st
     v = jf.compare(sent, received, language)
     f = head(v)
     assert (f.kind, f.severity) == (kind, "critical"), v.explain()
-    assert f.concept in (concept, *(e.value for e in [load_lexicon(language).lookup(concept)] if e)), v.explain()
+    # The concept named is the word, its lemma, or a longer term holding it ("scaphoid fracture").
+    lemma = [e.value for e in [load_lexicon(language).lookup(concept)] if e]
+    assert f.concept in (concept, *lemma) or concept in (f.concept or "").split(), v.explain()
 
 
 def test_a_question_mark_garbled_inside_a_word_is_not_a_question() -> None:
@@ -169,7 +171,8 @@ def test_headers_and_contrasts_bound_a_scope(language: str, sent: str, received:
 
 def test_a_lost_header_answer_names_the_header() -> None:
     v = jf.compare("COMPLICATIONS: None\nDIAGNOSES: Pneumonia", "COMPLICATIONS:\nDIAGNOSES: Pneumonia", "en")
-    assert (head(v).kind, head(v).concept) == ("negation-dropped", "complications"), v.explain()
+    lemma = [e.value for e in [load_lexicon("en").lookup("complications")] if e]
+    assert head(v).kind == "negation-dropped" and head(v).concept in ("complications", *lemma), v.explain()
 
 
 @pytest.mark.parametrize(("language", "sent", "received", "concept"), [
