@@ -19,6 +19,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,8 @@ class WebApp:
     logins: list[str] = field(default_factory=list)
     """User names of every login attempt (never the password)."""
     requests: list[str] = field(default_factory=list)
+    stall_saves: float = 0.0
+    """Fault injection: seconds the save endpoint waits before answering."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: http.server.ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -117,11 +120,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes | str, content_type: str = "text/html; charset=utf-8",
               headers: dict[str, str] | None = None) -> None:
         data = body.encode("utf-8") if isinstance(body, str) else body
+        headers = {"Cache-Control": "no-store", **(headers or {})}
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        for k, v in (headers or {}).items():
+        for k, v in headers.items():
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
@@ -179,6 +182,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(401, '{"error": "not signed in"}', "application/json")
         if path == "/api/notes":
             data = json.loads(self._body().decode("utf-8"))
+            if self.webapp.stall_saves:
+                time.sleep(self.webapp.stall_saves)
             note = self.webapp.save(str(data["app"]), str(data["format"]), str(data["body"]), str(data["title"]))
             return self._send(201, json.dumps({"id": note.id}), "application/json")
         return self._send(404, "{}", "application/json")
@@ -189,7 +194,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         target = (base / rel).resolve()
         if not target.is_relative_to(base.resolve()) or not target.is_file():
             return self._send(404, "not found", "text/plain")
-        return self._send(200, target.read_bytes(), _TYPES.get(target.suffix, "application/octet-stream"))
+        # The editors' scripts are cached, as a browser caches an EHR's: each note opens a fresh editor page.
+        return self._send(200, target.read_bytes(), _TYPES.get(target.suffix, "application/octet-stream"),
+                          {"Cache-Control": "max-age=3600"})
 
     def _editor(self, app: str) -> None:
         page = ROOT / "static" / f"{app}.html"
@@ -210,3 +217,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return self._send(200, f'<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>Anteckning '
                                f'{note.id}</title></head><body><h1>{html.escape(note.title)}</h1>{shown}'
                                f'<p id="saved">Sparad</p></body></html>')
+
+
+def main() -> None:
+    """``python tests/webapp_server.py [--port N] [--seconds S]``: serve the application for a manual run."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--seconds", type=float, default=3600, help="stop after this long (default an hour)")
+    args = parser.parse_args()
+    with WebApp(port=args.port) as app:
+        print(app.url, flush=True)
+        time.sleep(args.seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -93,11 +93,13 @@ class Recipe:
     pages: int = 16
     screenshots: bool = True
     viewport: tuple[int, int] = (1000, 800)
+    type_limit: int = 2000
+    """Characters typed key by key; the rest of a longer note is entered a line at a time (0: no limit)."""
 
 
 _KEYS = {
     "": {"url", "editor", "ready", "input", "read", "pages", "browser", "screenshots", "viewport", "fields",
-         "login", "save", "view", "api", "editor_version"},
+         "login", "save", "view", "api", "editor_version", "type_limit"},
     "login": {"url", "username", "password", "submit", "success", "error", "username_env", "password_env"},
     "save": {"click", "press", "wait_for", "id_from_url"},
     "view": {"selector", "url"},
@@ -180,6 +182,9 @@ def load_recipe(path: str) -> Recipe:
     pages = data.get("pages", 16)
     if not isinstance(pages, int) or pages < 1:
         raise AdapterError(f"recipe {path}: pages must be a positive integer")
+    type_limit = data.get("type_limit", 2000)
+    if not isinstance(type_limit, int) or type_limit < 0:
+        raise AdapterError(f"recipe {path}: type_limit must be a whole number of characters (0: no limit)")
     viewport = data.get("viewport", [1000, 800])
     if not (isinstance(viewport, list) and len(viewport) == 2 and all(isinstance(v, int) for v in viewport)):
         raise AdapterError(f"recipe {path}: viewport is [width, height] in pixels")
@@ -191,7 +196,7 @@ def load_recipe(path: str) -> Recipe:
         view_url=opt(view, "url"), api=opt(api, "url"), api_field=opt(api, "field"),
         api_format=api.get("format", "html"), login=login, editor_version=opt(data, "editor_version"),
         browser=opt(data, "browser"), pages=pages, screenshots=bool(data.get("screenshots", True)),
-        viewport=(viewport[0], viewport[1]))
+        viewport=(viewport[0], viewport[1]), type_limit=type_limit)
 
 
 # -- what a reader sees ------------------------------------------------------------------------------------------
@@ -199,7 +204,8 @@ _MARKERS = {"disc": "•", "circle": "◦", "square": "▪"}
 
 _VIEW_TEXT = """el => {
   // The rendered text of el as a clinician reads it: innerText, with each list item's marker (•, 1., 2.) put in
-  // front of its first words, since innerText leaves out the markers a list shows.
+  // front of its first words, since innerText leaves out the markers a list shows, and without struck-through
+  // words.
   const markers = {disc: "•", circle: "◦", square: "▪"};
   const added = [];
   for (const li of el.querySelectorAll("li")) {
@@ -220,20 +226,33 @@ _VIEW_TEXT = """el => {
     if (first) first.parentNode.insertBefore(span, first); else li.prepend(span);
     added.push(span);
   }
+  // Struck-through words read as withdrawn in a record: they are not part of what the note says.
+  const struck = [];
+  for (const node of el.querySelectorAll("*")) {
+    if (getComputedStyle(node).textDecorationLine.includes("line-through")
+        && !getComputedStyle(node.parentElement).textDecorationLine.includes("line-through")) {
+      struck.push([node, node.style.display]);
+      node.style.display = "none";
+    }
+  }
   const text = el.innerText;
   added.forEach(s => s.remove());
+  struck.forEach(([node, display]) => { node.style.display = display; });
   return text;
 }"""
 
 
 def html_text(markup: str) -> str:
-    """The words of stored HTML as the existing extractor reads them, list markers put back in (as on screen)."""
+    """The words of stored HTML as the existing extractor reads them, list markers put back in (as on screen) and
+    struck-through words left out (a record reads them as withdrawn)."""
     from journal_fuzz.fhir.extract import markup_text
     from journal_fuzz.fhir.xmlsafe import parse_html
 
     root = parse_html(markup)
     if root is None:
         return ""
+    for struck in [e for e in root.iter("s", "del", "strike") if isinstance(e.tag, str)]:
+        struck.drop_tree()  # type: ignore[attr-defined]  # struck-through words read as withdrawn
     for li in root.iter("li"):
         parent = li.getparent()
         if parent is not None and parent.tag == "ol":
@@ -545,17 +564,26 @@ class _Driver:
     async def _open_editor(self, page: Page, uid: str) -> None:
         from playwright.async_api import Error
 
-        await self._goto(page, self.recipe.url.replace("{uid}", uid), "the editor page")
+        url = self.recipe.url.replace("{uid}", uid)
+        await self._goto(page, url, "the editor page")
         if self.recipe.login is not None and self.recipe.login.url.split("?")[0] in page.url:
             raise SystemUnderTestError(f"the editor page {self.recipe.url} sent the browser to the login page: "
                                        "the session did not stay signed in", cause="rejected")
-        if self.recipe.ready:
-            try:
-                await page.wait_for_function(self.recipe.ready, timeout=self.timeout * 1000)
-            except Error as exc:
-                raise SystemUnderTestError(f"recipe {self.recipe.path}: ready {self.recipe.ready!r} did not become "
-                                           f"true on {page.url}: {_first_line(exc)}", cause="protocol") from None
-        await self._find(page, self.recipe.editor, "editor")
+        try:
+            if self.recipe.ready:
+                try:
+                    await page.wait_for_function(self.recipe.ready, timeout=self.timeout * 1000)
+                except Error as exc:
+                    raise SystemUnderTestError(f"recipe {self.recipe.path}: ready {self.recipe.ready!r} did not "
+                                               f"become true on {page.url}: {_first_line(exc)}",
+                                               cause="protocol") from None
+            await self._find(page, self.recipe.editor, "editor")
+        except SystemUnderTestError:
+            if page.url.split("?")[0] != url.split("?")[0] and self.recipe.login is None:
+                raise SystemUnderTestError(f"the editor page {self.recipe.url} sent the browser to {page.url} and "
+                                           "the editor is not there: a login page? (the recipe has no [login])",
+                                           cause="rejected") from None
+            raise
 
     async def _roundtrip(self, text: str, uid: str, method: str, read: str) -> tuple[str, bytes | None]:
         assert self.slots is not None
@@ -588,7 +616,7 @@ class _Driver:
         if method == "paste":
             await self._paste(page, text)
         else:
-            await _type(page, text)
+            await _type(page, text, r.type_limit)
         shot = None
         if r.screenshots:
             with contextlib.suppress(Error):
@@ -672,17 +700,27 @@ class _Driver:
         return html_text(stored) if r.api_format == "html" else str(stored)
 
 
-async def _type(page: Page, text: str) -> None:
+async def _type(page: Page, text: str, limit: int = 0) -> None:
     """Key events for every character, as a clinician types: Enter once per line break (CR, LF or CRLF), and a
-    tab as the character it is (the Tab key would leave the editor, which no clinician means by a tab in a note)."""
+    tab as the character it is (the Tab key would leave the editor, which no clinician means by a tab in a note).
+
+    Past ``limit`` characters (a browser takes a few milliseconds a key, so 65 000 characters would take minutes)
+    the rest of each line is entered at once, as a text expander does, with Enter still pressed between lines."""
+    budget = limit or len(text)
     for n, line in enumerate(_lines(text)):
         if n:
             await page.keyboard.press("Enter")
+            budget -= 1
         for k, chunk in enumerate(line.split("\t")):
             if k:
                 await page.keyboard.insert_text("\t")
-            if chunk:
-                await page.keyboard.type(chunk)
+                budget -= 1
+            typed, rest = chunk[:max(budget, 0)], chunk[max(budget, 0):]
+            if typed:
+                await page.keyboard.type(typed)
+                budget -= len(typed)
+            if rest:
+                await page.keyboard.insert_text(rest)
 
 
 def _first_line(exc: BaseException) -> str:
