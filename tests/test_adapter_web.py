@@ -249,9 +249,9 @@ def test_a_save_that_never_completes_is_a_system_error(webapp: webapp_server.Web
     path = recipe(tmp_path, webapp.url, "textarea", login=True)
     path.write_text(path.read_text(encoding="utf-8").replace('wait_for = "#saved"', 'wait_for = "#never"'),
                     encoding="utf-8")
-    with adapter_for(f"web:{path}", AdapterConfig(timeout=3)) as adapter:
-        with pytest.raises(SystemUnderTestError, match="the note was not saved: #never did not appear"):
-            adapter.roundtrip_text("Ingen feber.", uid="jf-nosave")
+    with (adapter_for(f"web:{path}", AdapterConfig(timeout=3)) as adapter,
+          pytest.raises(SystemUnderTestError, match="the note was not saved: #never did not appear")):
+        adapter.roundtrip_text("Ingen feber.", uid="jf-nosave")
 
 
 def test_the_timeout_is_honoured(webapp: webapp_server.WebApp, tmp_path: Path, signed_in: None) -> None:
