@@ -267,3 +267,15 @@ def test_the_timeout_is_honoured(webapp: webapp_server.WebApp, tmp_path: Path, s
         finally:
             webapp.stall_saves = 0.0
         assert adapter.roundtrip_text("Ingen feber.", uid="jf-after") == "Ingen feber."  # and works on after it
+
+
+def test_the_core_install_does_not_import_the_browser_driver() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, journal_fuzz, journal_fuzz.plugin, journal_fuzz.cli\n"
+            "from journal_fuzz.adapters.base import adapter_for\n"
+            "adapter_for('cmd:cat')\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('playwright', 'journal_fuzz.adapters.web'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
