@@ -586,6 +586,8 @@ class _Driver:
             raise
 
     async def _roundtrip(self, text: str, uid: str, method: str, read: str) -> tuple[str, bytes | None]:
+        from playwright.async_api import Error
+
         assert self.slots is not None
         async with self.slots:
             page = await self._page()
@@ -594,6 +596,9 @@ class _Driver:
                 out = await self._write_and_read(page, text, uid, method, read)
                 healthy = True
                 return out
+            except Error as exc:  # anything else the page did wrong (crashed, detached, a click that failed)
+                raise SystemUnderTestError(f"the browser failed on {page.url} ({method}, read from {read}): "
+                                           f"{_first_line(exc)}", cause="protocol") from None
             finally:
                 if healthy:
                     self.idle.append(page)
