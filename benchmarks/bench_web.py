@@ -30,8 +30,8 @@ from journal_fuzz.exchange import TextPayload, send
 from journal_fuzz.notes import Note
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import web_helpers  # noqa: E402
-import webapp_server  # noqa: E402
+import web_helpers
+import webapp_server
 
 
 def fixed_notes(n: int) -> list[Note]:

@@ -443,7 +443,9 @@ class _Driver:
             self.loop.close()
 
     def roundtrip(self, text: str, uid: str, method: str, read: str) -> tuple[str, bytes | None]:
-        return self._run(lambda: self._roundtrip(text, uid, method, read), self.timeout,
+        # Each step waits at most the timeout and says which step it was; the whole round trip gets a quarter
+        # more, for a page that hangs between steps.
+        return self._run(lambda: self._roundtrip(text, uid, method, read), self.timeout * 1.25 + 1,
                          f"writing note {uid} in {self.recipe.url} ({method}, read from {read})")
 
     # -- on the loop -----------------------------------------------------------------------------------------
@@ -647,7 +649,7 @@ class _Driver:
         except Error:
             waited = r.save_wait or f"a URL matching {r.id_from_url!r}"
             raise SystemUnderTestError(f"the note was not saved: {waited} did not appear within {self.timeout:g} s "
-                                       f"after saving on {r.url}", cause="rejected") from None
+                                       f"after saving on {r.url}", cause="timeout") from None
 
         def fill(url: str) -> str:
             return url.replace("{uid}", uid).replace("{id}", record_id)
