@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -44,6 +44,8 @@ class Property:
     description: str
     strategy: Callable[..., st.SearchStrategy[Any]]
     """(language, FHIR version, site lexicons=()) -> strategy of Note (text) or FhirDocument (FHIR)."""
+    variant: str = ""
+    """The adapter variant this item runs through (a web editor's input method: ``negations.paste``)."""
 
 
 NoteSource = Callable[[str], st.SearchStrategy[Note]]
@@ -91,13 +93,20 @@ PROPERTIES: tuple[Property, ...] = (
 
 
 def properties_for(adapter: Adapter, names: Sequence[str] | None = None) -> list[Property]:
-    """The properties ``adapter`` can carry (optionally only those named)."""
+    """The properties ``adapter`` can carry (optionally only those named), once per adapter variant
+    (``negations.type``, ``negations.paste``) when it has several; a name picks all its variants."""
     props = [p for p in PROPERTIES if p.carries in adapter.carries]
+    variants = adapter.variants()
     if names:
-        unknown = set(names) - {p.name for p in PROPERTIES}
+        unknown = {n for n in names if n.partition(".")[0] not in {p.name for p in PROPERTIES}
+                   or (n.partition(".")[2] and n.partition(".")[2] not in variants)}
         if unknown:
-            raise ValueError(f"unknown properties {sorted(unknown)}; known: {', '.join(p.name for p in PROPERTIES)}")
-        props = [p for p in props if p.name in names]
+            raise ValueError(f"unknown properties {sorted(unknown)}; known: {', '.join(p.name for p in PROPERTIES)}"
+                             + (f" (each as NAME.{'|'.join(variants)})" if variants else ""))
+    if variants:
+        props = [replace(p, name=f"{p.name}.{v}", variant=v) for p in props for v in variants]
+    if names:
+        props = [p for p in props if p.name in names or p.name.partition(".")[0] in names]
     return props
 
 
@@ -163,6 +172,7 @@ def _size(item: Note | FhirDocument) -> int:
 def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> Outcome:
     """Run one property in one language against a started adapter."""
     outcome = Outcome(prop, language, Status.PASSED)
+    adapter = adapter.variant(prop.variant) if prop.variant else adapter
     lock = threading.Lock()
     state: dict[str, Any] = {"error": None, "findings": 0}
     started = time.monotonic()

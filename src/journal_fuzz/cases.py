@@ -75,6 +75,10 @@ class Case:
     """battery (found by the plugin) or incident (written from a reported sent/received pair)."""
     uid: str = ""
     """The payload id the case was sent under (a replay sends it under a new one)."""
+    attachments: dict[str, bytes] = field(default_factory=dict)
+    """Evidence files to write beside the case (name suffix → bytes), e.g. ``editor.png`` from the web adapter."""
+    files: list[str] = field(default_factory=list)
+    """The evidence files beside the case file (names in the same directory), saved as "attachments"."""
     path: Path | None = None
 
     @classmethod
@@ -94,7 +98,8 @@ class Case:
             received = {"resource": exchange.received}
         return cls(carries=payload.carries, sent=sent, received=received, verdict=exchange.verdict.to_dict(),
                    target=target, seed=seed, prop=prop, language=language, nondeterministic=nondeterministic,
-                   reruns=list(reruns or []), versions=dict(versions or {}), source=source, uid=exchange.uid)
+                   reruns=list(reruns or []), versions=dict(versions or {}), source=source, uid=exchange.uid,
+                   attachments=dict(exchange.extra.get("attachments") or {}))
 
     def payload(self) -> Payload:
         """What to send to try this case again (a FHIR resource is re-stamped with a fresh uid when sent)."""
@@ -133,13 +138,24 @@ class Case:
             "seed": self.seed, "uid": self.uid,
             "kinds": self.kinds, "nondeterministic": self.nondeterministic, "sent": self.sent,
             "received": self.received, "verdict": self.verdict, "reruns": self.reruns, "versions": self.versions,
+            **({"attachments": self.files} if self.files else {}),
         }
 
     def save(self, directory: Path) -> Path:
-        """Write the case under ``directory`` with a name that says what it is; return the path."""
+        """Write the case under ``directory`` with a name that says what it is, its evidence files beside it (named
+        after it); return the path."""
         directory.mkdir(parents=True, exist_ok=True)
         if not self.created:
             self.created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        digest = hashlib.sha1(json.dumps(self.sent, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:10]
+        kind = self.kinds[0] if self.kinds else "kept"
+        stem = "-".join(x for x in (self.prop, self.language, kind) if x) or "case"
+        path = directory / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', stem)}-{digest}.json"
+        for suffix, content in self.attachments.items():
+            name = f"{path.stem}.{re.sub(r'[^A-Za-z0-9_.-]+', '-', suffix)}"
+            (directory / name).write_bytes(content)
+            if name not in self.files:
+                self.files.append(name)
         data = self.to_dict()
         body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
         try:
@@ -148,10 +164,6 @@ class Case:
             # A system can return text UTF-8 cannot carry (lone surrogates); JSON's \\u escapes can, and read back
             # to exactly what came back.
             body = json.dumps(data, ensure_ascii=True, indent=2, sort_keys=False)
-        digest = hashlib.sha1(json.dumps(self.sent, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:10]
-        kind = self.kinds[0] if self.kinds else "kept"
-        stem = "-".join(x for x in (self.prop, self.language, kind) if x) or "case"
-        path = directory / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', stem)}-{digest}.json"
         path.write_text(body + "\n", encoding="utf-8")
         self.path = path
         return path
@@ -201,7 +213,8 @@ def load_case(path: str | Path) -> Case:
                 prop=data.get("property", ""), language=data.get("language", ""),
                 nondeterministic=bool(data.get("nondeterministic")), reruns=list(data.get("reruns") or []),
                 versions=dict(data.get("versions") or {}), created=data.get("created", ""),
-                source=data.get("source", "battery"), uid=str(data.get("uid") or ""), path=Path(path))
+                source=data.get("source", "battery"), uid=str(data.get("uid") or ""),
+                files=[str(f) for f in data.get("attachments") or [] if isinstance(f, str)], path=Path(path))
 
 
 class CaseList(list[Case]):

@@ -84,7 +84,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     check_carries(adapter, payload)
     try:
         with adapter:
-            verdict = send(adapter, payload).verdict
+            verdict = send(adapter.variant_for(case.prop), payload).verdict
     except SystemUnderTestError as exc:
         return _system_error(exc)
     was = ", ".join(case.kinds) or "no findings"

@@ -165,6 +165,7 @@ class Exchange:
     seconds: float = 0.0
     """Wall time of the round trip (not of the judging)."""
     extra: dict[str, Any] = field(default_factory=dict)
+    """``attachments``: evidence files of a failing exchange from :meth:`Adapter.attachments` (name → bytes)."""
 
     @property
     def ok(self) -> bool:
@@ -207,4 +208,8 @@ def send(adapter: Adapter, payload: Payload, *, uid: str | None = None, lexicons
         sent = payload.stamped(uid)
         received = adapter.roundtrip_fhir(sent, wire=payload.wire, uid=uid)
     seconds = time.monotonic() - started
-    return Exchange(payload, uid, sent, received, judge(payload, sent, received, lexicons=lexicons), seconds)
+    exchange = Exchange(payload, uid, sent, received, judge(payload, sent, received, lexicons=lexicons), seconds)
+    files = adapter.attachments(uid)  # asked every time, so the adapter can let go of what it kept for uid
+    if files and not exchange.ok:
+        exchange.extra["attachments"] = files
+    return exchange

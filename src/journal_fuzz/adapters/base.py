@@ -110,6 +110,25 @@ class Adapter:
         """What the system says it is (FHIR CapabilityStatement.software, HL7 MSH-3/MSH-4), when it says."""
         return {}
 
+    def attachments(self, uid: str) -> dict[str, bytes]:
+        """Evidence files for the payload sent under ``uid`` (a screenshot of the editor), by file-name suffix;
+        asked once after every send, kept with a failing case. Most adapters have none."""
+        return {}
+
+    def variants(self) -> tuple[str, ...]:
+        """Ways of driving this one system that each get their own battery items (a web editor typed into and
+        pasted into); empty for most adapters."""
+        return ()
+
+    def variant(self, name: str) -> Adapter:
+        """The adapter for one of :meth:`variants`, sharing this one's connection (started with it)."""
+        raise AdapterError(f"{self.describe()} has no variant {name!r}; it has {', '.join(self.variants()) or 'none'}")
+
+    def variant_for(self, prop: str) -> Adapter:
+        """The variant a battery property name ran through (``negations.paste`` → ``paste``), else this adapter."""
+        head, _, tail = prop.partition(".")
+        return self.variant(tail) if head and tail in self.variants() else self
+
     def roundtrip_text(self, text: str, *, uid: str) -> str:
         """Send note text and return the text the system kept. ``uid`` is unique per example."""
         raise AdapterError(f"{self.describe()} does not carry plain text")
@@ -137,6 +156,7 @@ _BUILTIN = {
     "python-fhir": "journal_fuzz.adapters.python:PythonFhirAdapter",
     "cmd": "journal_fuzz.adapters.command:CommandAdapter",
     "dir": "journal_fuzz.adapters.files:DirectoryAdapter",
+    "web": "journal_fuzz.adapters.web:WebAdapter",
 }
 
 
