@@ -52,7 +52,7 @@ from journal_fuzz.lexicon import (
 )
 from journal_fuzz.negation import Analysis
 from journal_fuzz.notes import Note
-from journal_fuzz.text import Policy, Tokens, tokenize
+from journal_fuzz.text import Policy, Tokens, benign_equal, tokenize
 from journal_fuzz.wording import oneline
 
 __all__ = ["KINDS", "SEVERITIES", "ConceptChange", "Finding", "Verdict", "compare", "detect_language"]
@@ -222,7 +222,7 @@ def compare(sent: str | Note, received: str, language: str = "auto", *, policy: 
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; use one of {', '.join(LANGUAGES)} or 'auto'")
     policy = policy or Policy()
-    if sent_text == received:
+    if benign_equal(sent_text, received, policy):  # identical, or only benign differences: nothing to align
         return Verdict([], language, policy)
     lexicon = lexicon or load_lexicon(language, lexicons)
     ts = tokenize(sent_text, policy)

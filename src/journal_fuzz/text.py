@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from journal_fuzz.constants import MAJOR, MINOR, SEVERITIES
 
-__all__ = ["TOKEN_RE", "Policy", "Tokens", "tokenize"]
+__all__ = ["TOKEN_RE", "Policy", "Tokens", "benign_equal", "tokenize"]
 
 
 @dataclass(frozen=True)
@@ -318,3 +318,57 @@ def tokenize(text: str, policy: Policy | None = None) -> Tokens:
             if 0 < k < len(keys) and (not tokens.paragraph_starts or tokens.paragraph_starts[-1] != k):
                 tokens.paragraph_starts.append(k)
     return tokens
+
+
+# Characters whose NFC form, and whose neighbours' NFC forms, :func:`benign_equal` can vouch for: ASCII, Latin-1,
+# Latin Extended-A/B, the Greek letters (µ becomes μ, and Μ in upper case), general punctuation, currency, arrows
+# and mathematical operators (starters that compose with nothing before them), and the diacritics U+0300-U+036F.
+_FAST_OUTSIDE = re.compile("[^\u0000-\u024f\u0300-\u036f\u0391-\u03a9\u03b1-\u03c9\u2010-\u2027\u2030-\u205e\u20a0-\u20bf"
+                           "\u2190-\u22ff]")
+_DETACHED_MARK = re.compile(r"(?<![\w\u0300-\u036f])[\u0300-\u036f]")
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+
+
+def benign_equal(a: str, b: str, policy: Policy | None = None) -> bool:
+    """True only when ``a`` and ``b`` tokenise to the same keys under ``policy``, so the oracle has nothing to
+    report; a cheap test for the common benign differences (line endings, whitespace, NFC/NFD, µ/μ, case).
+
+    It never tokenises: each text is brought to the one form its keys depend on (benign compatibility characters
+    replaced, NFC, every whitespace run one space, case folded) and the forms are compared. Whatever it cannot vouch
+    for (character references, invisible characters, characters outside the alphabet above, a combining mark with
+    no letter before it, strict whitespace) makes it answer False, which means "not shown equal": the full oracle
+    then decides.
+    """
+    if a == b:
+        return True
+    policy = policy or Policy()
+    if not policy.whitespace:
+        return False
+    forms: list[tuple[bool, str]] = []
+    for text in (a, b):
+        if (policy.entities and "&" in text) or (policy.invisible and _INVISIBLE_RE.search(text)):
+            return False
+        form = text
+        if policy.unicode_forms and not text.isascii():
+            if _FAST_OUTSIDE.search(text):
+                return False
+            for ch in set(text):
+                if ch.isascii():
+                    continue
+                one = _compat(ch)
+                if one is not None:
+                    if len(one) != 1:
+                        return False
+                    form = form.replace(ch, one)
+            if not unicodedata.is_normalized("NFC", text):
+                if _DETACHED_MARK.search(form):
+                    return False
+                form = unicodedata.normalize("NFC", form)
+        form = " ".join(form.split())
+        if policy.case:
+            folded = form.casefold()
+            # Where folding changes a length the oracle folds token by token: compare unfolded then (stricter).
+            forms.append((True, form) if len(folded) != len(form) else (False, folded))
+        else:
+            forms.append((False, form))
+    return forms[0] == forms[1]
