@@ -323,8 +323,8 @@ def tokenize(text: str, policy: Policy | None = None) -> Tokens:
 # Characters whose NFC form, and whose neighbours' NFC forms, :func:`benign_equal` can vouch for: ASCII, Latin-1,
 # Latin Extended-A/B, the Greek letters (µ becomes μ, and Μ in upper case), general punctuation, currency, arrows
 # and mathematical operators (starters that compose with nothing before them), and the diacritics U+0300-U+036F.
-_FAST_OUTSIDE = re.compile("[^\u0000-\u024f\u0300-\u036f\u0391-\u03a9\u03b1-\u03c9\u2010-\u2027\u2030-\u205e\u20a0-\u20bf"
-                           "\u2190-\u22ff]")
+_FAST_OUTSIDE = re.compile("[^\u0000-\u024f\u0300-\u036f\u0391-\u03a9\u03b1-\u03c9\u2010-\u2027\u2030-\u205e"
+                           "\u20a0-\u20bf\u2190-\u22ff]")
 _DETACHED_MARK = re.compile(r"(?<![\w\u0300-\u036f])[\u0300-\u036f]")
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 
