@@ -34,6 +34,7 @@ from typing import Any
 
 from journal_fuzz.audit import judge as J
 from journal_fuzz.audit.keys import SIDES, choose_keys, parse_key_options
+from journal_fuzz.audit.output import ROW_FIELDS, write_findings
 from journal_fuzz.audit.sources import (
     FHIR,
     HL7,
@@ -416,7 +417,7 @@ def compare_partition(part: int, ctx: Context) -> dict[str, Any]:
             for f in findings:
                 by_kind[str(f.get("kind"))] += 1
                 by_severity[str(f.get("severity"))] += 1
-                rows_out.append(_row(ctx, status, shown_key, date, finding=f, **where))
+                rows_out.append(_row(ctx, status, shown_key, date, f, **where))
             if status == J.CHANGED:
                 worst = min((str(f.get("severity")) for f in findings), key=severity_rank, default=CRITICAL)
                 head = min(findings, key=lambda f: severity_rank(str(f.get("severity")))) if findings else {}
@@ -481,14 +482,7 @@ def _fhir_note(body: str) -> str:
         return body
     return got[0] if got else ""
 
-
-ROW_FIELDS = ("key", "status", "side", "date", "kind", "severity", "concept", "path", "sent_text",
-              "received_text", "sent_context", "received_context", "explanation", "sent_offset",
-              "received_offset", "sent_where", "received_where")
-"""The columns of the findings file, in order."""
-
-
-def _row(ctx: Context, status: str, key: str | None, date: str, *, finding: dict[str, Any] | None = None,
+def _row(ctx: Context, status: str, key: str | None, date: str, finding: dict[str, Any] | None = None, /,
          **values: Any) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(ROW_FIELDS)
     row.update(key=key, status=status, date=date or None)
@@ -759,6 +753,7 @@ def run_audit(opts: AuditOptions, *, on_line: Callable[[str], None] | None = Non
     out = _write_outputs(opts, state, manifest, markers, sources, summary)
     seconds = time.monotonic() - started
     summary["seconds"] = round(seconds, 2)
+    summary["headline"] = headline(summary)
     report = None
     if opts.report:
         from journal_fuzz.report.audit_html import write_audit_report
@@ -880,8 +875,6 @@ def _write_outputs(opts: AuditOptions, state: Path, manifest: dict[str, Any], ma
                    sources: dict[str, Source], summary: dict[str, Any]) -> Path | None:
     if not opts.out:
         return None
-    from journal_fuzz.audit.output import write_findings
-
     bases = _line_bases(markers, _tasks_of(manifest, sources))
     unreadable = _unreadable_rows(markers, sources, bases)
     return write_findings(opts.out, _rows(state, manifest, unreadable))

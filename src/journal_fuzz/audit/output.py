@@ -9,10 +9,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from journal_fuzz.audit.engine import ROW_FIELDS
 from journal_fuzz.inputs import InputError
 
-__all__ = ["FINDINGS_FORMATS", "write_findings"]
+__all__ = ["FINDINGS_FORMATS", "ROW_FIELDS", "findings_format", "write_findings"]
+
+ROW_FIELDS = ("key", "status", "side", "date", "kind", "severity", "concept", "path", "sent_text",
+              "received_text", "sent_context", "received_context", "explanation", "sent_offset",
+              "received_offset", "sent_where", "received_where")
+"""The columns of the findings file, in order."""
 
 FINDINGS_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".ndjson": "ndjson", ".jsonl": "ndjson",
                     ".csv": "csv"}
