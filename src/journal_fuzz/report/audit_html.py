@@ -320,7 +320,7 @@ def render_audit_report(summary: Mapping[str, Any], *, title: str = "journal_fuz
              f'<p class="verdict">{_esc(summary.get("headline"))}</p>'
              f"<p>{_n(int(totals.get('sent_records', 0)))} records sent, {_n(int(totals.get('received_records', 0)))} "
              f"stored, {_n(int(totals.get('matched', 0)))} matched by key and compared word by word.</p>"
-             + (f"<p>{_n(unreadable)} records could not be read (listed below).</p>" if unreadable else "")
+             + (f"<p>{plural(unreadable, 'record')} could not be read (listed below).</p>" if unreadable else "")
              + "</header>",
              '<div class="legend"><strong>How to read this report.</strong> Each damaged record shows the note as '
              'it was <strong>sent</strong> (left) and as it was <strong>stored</strong> (right). '
