@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from journal_fuzz.audit import AuditOptions, Interrupted, run_audit
 from journal_fuzz.audit import engine as audit_engine
@@ -403,3 +405,15 @@ def test_a_file_that_is_not_utf8(hl7_vs_fhir: Path) -> None:
 ])
 def test_other_bad_arguments(hl7_vs_fhir: Path, args: tuple[str, ...], words: str) -> None:
     assert words in _one_line(cli(*args, cwd=hl7_vs_fhir))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The HL7 reader's fast unescape is the adapter's unescape
+@given(st.lists(st.sampled_from(["a", "ö ", "|", "\\F\\", "\\S\\", "\\T\\", "\\R\\", "\\E\\", "\\.br\\", "\\H\\",
+                                 "\\N\\", "\\X0D\\", "\\XC3\\", "\\XA4\\", "\\.sp2\\", "\\Zx\\", "\\", "\\.BR\\",
+                                 "\\P\\", "x\\y"]), max_size=12).map("".join))
+def test_the_readers_unescape_is_the_adapters(value: str) -> None:
+    from journal_fuzz.adapters.hl7v2 import DEFAULT_DELIMITERS, Delimiters, unescape
+
+    for d in (DEFAULT_DELIMITERS, Delimiters(truncation="#")):
+        assert audit_sources._unescape(value, d, "utf-8") == unescape(value, d, "utf-8")

@@ -204,7 +204,7 @@ def read_task(task: ReadTask, ctx: Context) -> dict[str, Any]:
     unreadable: list[list[Any]] = []
     skipped: Counter[str] = Counter()
     records = 0
-    for rec in read_records(task, ctx.extra.get(side, ()), stats):
+    for rec in read_records(task, ctx.extra.get(side, ()), stats, only=key_name):
         if isinstance(rec, Unreadable):
             if rec.reason.startswith("skip:"):
                 skipped[rec.reason[5:]] += 1

@@ -14,6 +14,7 @@ and line, and reported.
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import itertools
@@ -300,16 +301,17 @@ class TaskStats:
 
 # ---------------------------------------------------------------------------------------------------------
 # Reading
-def read_records(task: ReadTask, extra_keys: tuple[str, ...] = (),
-                 stats: TaskStats | None = None) -> Iterator[Raw | Unreadable]:
+def read_records(task: ReadTask, extra_keys: tuple[str, ...] = (), stats: TaskStats | None = None,
+                 only: str | None = None) -> Iterator[Raw | Unreadable]:
     """Every record of ``task``; ``extra_keys`` are key specs to compute beyond the usual candidates. ``stats``
-    learns how many lines the task's byte range holds (so later ranges of the same file can number theirs)."""
+    learns how many lines the task's byte range holds (so later ranges of the same file can number theirs);
+    ``only`` names the one key wanted (else every candidate is computed, for choosing one)."""
     fmt = task.source.format
     stats = stats if stats is not None else TaskStats()
     if fmt == FHIR:
         yield from _fhir(task, extra_keys, stats)
     elif fmt == HL7:
-        yield from _hl7(task, extra_keys, stats)
+        yield from _hl7(task, extra_keys, stats, only)
     elif fmt in (CSV, TSV):
         yield from _delimited(task)
     elif fmt == PARQUET:
@@ -526,13 +528,18 @@ def _messages(task: ReadTask, stats: TaskStats) -> Iterator[tuple[int, int, list
         yield start_offset, start_line, current, problem
 
 
-def hl7_field(msg: Any, spec: str, segments: tuple[tuple[str, ...], ...] | None = None) -> str:
-    """The value of ``SEG-F[.C]`` (``OBR-3``, ``PID-3.1``, ``MSH-10``) in a parsed message: the first
-    repetition, component C (default 1), unescaped."""
+@functools.lru_cache(maxsize=64)
+def _field_spec(spec: str) -> tuple[str, int, int]:
     m = re.fullmatch(r"([A-Z][A-Z0-9]{2})-(\d+)(?:\.(\d+))?", spec)
     if m is None:
         raise InputError(f"not an HL7 field: {spec!r} (write it as SEG-N or SEG-N.C, e.g. OBR-3 or PID-3.1)")
-    name, fld, comp = m.group(1), int(m.group(2)), int(m.group(3) or 1)
+    return m.group(1), int(m.group(2)), int(m.group(3) or 1)
+
+
+def hl7_field(msg: Any, spec: str, segments: tuple[tuple[str, ...], ...] | None = None) -> str:
+    """The value of ``SEG-F[.C]`` (``OBR-3``, ``PID-3.1``, ``MSH-10``) in a parsed message: the first
+    repetition, component C (default 1), unescaped."""
+    name, fld, comp = _field_spec(spec)
     for seg in segments if segments is not None else msg.segments:
         if seg[0] == name:
             return str(msg.field_value(seg, fld, comp)).strip()
@@ -550,10 +557,11 @@ def _hl7_date(msg: Any, segments: tuple[tuple[str, ...], ...]) -> str:
     return ""
 
 
-def _hl7(task: ReadTask, extra_keys: tuple[str, ...], stats: TaskStats) -> Iterator[Raw | Unreadable]:
-    from journal_fuzz.adapters.hl7v2 import HL7ParseError, ParsedMessage, note_text, parse_message
+def _hl7(task: ReadTask, extra_keys: tuple[str, ...], stats: TaskStats,
+         only: str | None = None) -> Iterator[Raw | Unreadable]:
+    from journal_fuzz.adapters.hl7v2 import HL7ParseError, ParsedMessage, parse_message
 
-    specs = tuple(dict.fromkeys((*_HL7_KEYS, *extra_keys)))
+    specs = (only,) if only else tuple(dict.fromkeys((*_HL7_KEYS, *extra_keys)))
     for offset, line, segments, problem in _messages(task, stats):
         if segments is None:
             yield Unreadable(line, problem)
@@ -561,24 +569,76 @@ def _hl7(task: ReadTask, extra_keys: tuple[str, ...], stats: TaskStats) -> Itera
         if problem:
             yield Unreadable(line, f"malformed message: {problem}")
             continue
-        raw = "\r".join(segments).encode("latin-1")
-        try:
-            msg = parse_message(raw)
+        try:  # the MSH segment alone says the delimiters and the charset
+            msh = parse_message(segments[0].encode("latin-1"))
         except HL7ParseError as exc:
             yield Unreadable(line, f"not an HL7 message: {exc}")
             continue
+        raw = "\r".join(segments).encode("latin-1")
         try:
-            raw.decode(msg.charset)
+            text = raw.decode(msh.charset)
         except UnicodeDecodeError as exc:
-            yield Unreadable(line, f"bytes not valid in the message's charset {msg.charset} (MSH-18): byte "
+            yield Unreadable(line, f"bytes not valid in the message's charset {msh.charset} (MSH-18): byte "
                                    f"0x{raw[exc.start]:02x}")
             continue
+        fs = msh.delimiters.field
+        parsed: list[tuple[str, ...]] = []
+        for seg in text.split("\r"):
+            fields = seg.split(fs)
+            if fields[0] == "MSH":
+                fields.insert(1, fs)
+            parsed.append(tuple(fields))
+        msg = ParsedMessage(msh.delimiters, tuple(parsed), msh.charset, raw)
         kind = msg.value("MSH", 9, 1) + ("^" + msg.value("MSH", 9, 2) if msg.value("MSH", 9, 2) else "")
         groups = _obr_groups(msg.segments)
         for k, group in enumerate(groups):
-            part = msg if len(groups) == 1 else ParsedMessage(msg.delimiters, group, msg.charset, msg.raw)
-            keys = {spec: v for spec in specs if (v := hl7_field(part, spec, group))}
-            yield Raw(offset + k, line, note_text(part), _hl7_date(part, group), keys, kind)
+            keys = {spec: v for spec in specs if (v := hl7_field(msg, spec, group))}
+            yield Raw(offset + k, line, _note_text(msg, group), _hl7_date(msg, group), keys, kind)
+
+
+@functools.lru_cache(maxsize=16)
+def _escapes(d: Any) -> tuple[re.Pattern[str], dict[str, str]]:
+    e = re.escape(d.escape)
+    table = {"F": d.field, "S": d.component, "R": d.repetition, "E": d.escape, "T": d.subcomponent, "H": "",
+             "N": "", ".br": "\n"}
+    if d.truncation:
+        table["P"] = d.truncation
+    return re.compile(f"{e}([^{e}]*){e}"), table
+
+
+def _unescape(value: str, d: Any, charset: str) -> str:
+    """:func:`journal_fuzz.adapters.hl7v2.unescape`, in one regex pass for the escapes free text is full of
+    (``\\.br\\``, ``\\F\\``, ``\\T\\`` ...); anything else (hex, other formatting commands) goes to it."""
+    if d.escape not in value:
+        return value
+    from journal_fuzz.adapters.hl7v2 import unescape
+
+    pattern, table = _escapes(d)
+    odd = False
+
+    def one(m: re.Match[str]) -> str:
+        nonlocal odd
+        got = table.get(m.group(1))
+        if got is None:
+            odd = True
+            return ""
+        return got
+
+    out = pattern.sub(one, value)
+    return unescape(value, d, charset) if odd else out
+
+
+def _note_text(msg: Any, segments: tuple[tuple[str, ...], ...]) -> str:
+    """The note of one report (``hl7v2.note_text``'s reading: each OBX-5 repetition a line, its first component
+    and subcomponent the value), for the OBX segments of ``segments``."""
+    d = msg.delimiters
+    parts: list[str] = []
+    for seg in segments:
+        if seg[0] == "OBX":
+            raw = seg[5] if len(seg) > 5 else ""
+            parts.append("\n".join(_unescape(rep.split(d.component, 1)[0].split(d.subcomponent, 1)[0], d,
+                                             msg.charset) for rep in raw.split(d.repetition)))
+    return "\n".join(parts)
 
 
 def _obr_groups(segments: tuple[tuple[str, ...], ...]) -> list[tuple[tuple[str, ...], ...]]:
