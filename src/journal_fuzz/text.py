@@ -325,6 +325,9 @@ def tokenize(text: str, policy: Policy | None = None) -> Tokens:
 # and mathematical operators (starters that compose with nothing before them), and the diacritics U+0300-U+036F.
 _FAST_OUTSIDE = re.compile("[^\u0000-\u024f\u0300-\u036f\u0391-\u03a9\u03b1-\u03c9\u2010-\u2027\u2030-\u205e"
                            "\u20a0-\u20bf\u2190-\u22ff]")
+_FAST_COMPAT = {c: one for c in map(chr, range(0x80, 0x2300)) if not _FAST_OUTSIDE.match(c)
+                and (one := _compat(c)) is not None}
+_FAST_COMPAT_RE = re.compile("[" + re.escape("".join(_FAST_COMPAT)) + "]")
 _DETACHED_MARK = re.compile(r"(?<![\w\u0300-\u036f])[\u0300-\u036f]")
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 
@@ -352,11 +355,9 @@ def benign_equal(a: str, b: str, policy: Policy | None = None) -> bool:
         if policy.unicode_forms and not text.isascii():
             if _FAST_OUTSIDE.search(text):
                 return False
-            for ch in set(text):
-                if ch.isascii():
-                    continue
-                one = _compat(ch)
-                if one is not None:
+            if _FAST_COMPAT_RE.search(text):
+                for ch in set(_FAST_COMPAT_RE.findall(text)):
+                    one = _FAST_COMPAT[ch]
                     if len(one) != 1:
                         return False
                     form = form.replace(ch, one)
