@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 import subprocess
 import sys
 import unicodedata
@@ -417,3 +418,23 @@ def test_the_readers_unescape_is_the_adapters(value: str) -> None:
 
     for d in (DEFAULT_DELIMITERS, Delimiters(truncation="#")):
         assert audit_sources._unescape(value, d, "utf-8") == unescape(value, d, "utf-8")
+
+
+# ---------------------------------------------------------------------------------------------------------
+def test_the_progress_line_is_drawn_only_when_asked_or_on_a_terminal(hl7_vs_fhir: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    opts = {"sent": str(hl7_vs_fhir / "sent"), "received": str(hl7_vs_fhir / "received"), "workers": 1}
+    run_audit(AuditOptions(**opts))  # under pytest stderr is no terminal: silent
+    assert capsys.readouterr().err == ""
+    run_audit(AuditOptions(**opts, progress=True))
+    err = capsys.readouterr().err
+    assert "\rreading" in err and "\rcomparing" in err
+    assert re.search(r"comparing \[#+\] 7 records, [\d,]+/s, 5 with findings", err), err
+
+
+def test_importing_journal_fuzz_loads_no_audit_dependency() -> None:
+    code = ("import sys, journal_fuzz, journal_fuzz.cli\n"
+            "heavy = [m for m in ('pyarrow', 'dask', 'distributed', 'journal_fuzz.audit') if m in sys.modules]\n"
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
