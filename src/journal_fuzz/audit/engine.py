@@ -342,6 +342,32 @@ def _rank(case: dict[str, Any]) -> tuple[Any, ...]:
     return (severity_rank(case["worst"]), -case["critical"], -case["findings_count"], case["key"])
 
 
+@dataclass
+class _Tally:
+    """What the compare tasks count, for one partition or, added up, for the whole run."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    by_kind: Counter[str] = field(default_factory=Counter)
+    records_by_kind: Counter[str] = field(default_factory=Counter)
+    by_severity: Counter[str] = field(default_factory=Counter)
+    chart: Counter[tuple[str, str]] = field(default_factory=Counter)
+    top: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, res: dict[str, Any]) -> None:
+        for name in ("counts", "by_kind", "records_by_kind", "by_severity"):
+            getattr(self, name).update(res[name])
+        self.chart.update({(d, k): n for d, k, n in res["chart"]})
+        self.top = sorted(self.top + res["top"], key=_rank)[:TOP_CASES]
+        self.samples.extend(res["samples"][:BENIGN_SAMPLES - len(self.samples)])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"counts": dict(self.counts), "by_kind": dict(self.by_kind),
+                "records_by_kind": dict(self.records_by_kind), "by_severity": dict(self.by_severity),
+                "chart": [[d, k, n] for (d, k), n in sorted(self.chart.items())],
+                "top": sorted(self.top, key=_rank)[:TOP_CASES], "samples": self.samples}
+
+
 def compare_partition(part: int, ctx: Context) -> dict[str, Any]:
     """Join one partition of both sides and judge every pair; returns (and writes, last) its result."""
     from journal_fuzz.lexicon import load_lexicon
@@ -373,13 +399,10 @@ def compare_partition(part: int, ctx: Context) -> dict[str, Any]:
                                              f"compared", **{f"{side}_where": _where(ctx, side, old),
                                                              f"{side}_text": body}))
     sent, received = sides["sent"], sides["received"]
-    counts: Counter[str] = Counter()
-    by_kind: Counter[str] = Counter()
-    records_by_kind: Counter[str] = Counter()
-    by_severity: Counter[str] = Counter()
-    chart: Counter[tuple[str, str]] = Counter()
-    top: list[dict[str, Any]] = []
-    samples: list[dict[str, Any]] = []
+    tally = _Tally()
+    counts, by_kind, records_by_kind, by_severity, chart, samples = (
+        tally.counts, tally.by_kind, tally.records_by_kind, tally.by_severity, tally.chart, tally.samples)
+    top = tally.top
     for key in sorted(set(sent) | set(received)):
         s, r = sent.get(key), received.get(key)
         date = (s or r or {}).get("date") or (r or {}).get("date") or ""
@@ -459,10 +482,8 @@ def compare_partition(part: int, ctx: Context) -> dict[str, Any]:
     counts["received_records"] = len(received)
     counts["superseded_sent"] = superseded["sent"]
     counts["superseded_received"] = superseded["received"]
-    result = {"partition": part, "counts": dict(counts), "by_kind": dict(by_kind),
-              "records_by_kind": dict(records_by_kind), "by_severity": dict(by_severity),
-              "chart": [[d, k, n] for (d, k), n in sorted(chart.items())],
-              "top": sorted(top, key=_rank)[:TOP_CASES], "samples": samples, "rows": len(rows_out)}
+    tally.top = top
+    result = {"partition": part, **tally.to_dict(), "rows": len(rows_out)}
     rows_path = results / f"p{part:05d}.rows.ndjson"
     tmp = rows_path.with_name(rows_path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -813,23 +834,10 @@ def _unreadable_rows(markers: list[dict[str, Any]], sources: dict[str, Source],
 
 def _summarise(state: Path, manifest: dict[str, Any], sources: dict[str, Source], markers: list[dict[str, Any]],
                mode: str, opts: AuditOptions, runner: str, seconds: float) -> dict[str, Any]:
-    counts: Counter[str] = Counter()
-    by_kind: Counter[str] = Counter()
-    records_by_kind: Counter[str] = Counter()
-    by_severity: Counter[str] = Counter()
-    chart: Counter[tuple[str, str]] = Counter()
-    top: list[dict[str, Any]] = []
-    samples: list[dict[str, Any]] = []
+    tally = _Tally()
     for part in range(manifest["partitions"]):
-        res = _result(state, part)
-        counts.update(res["counts"])
-        by_kind.update(res["by_kind"])
-        records_by_kind.update(res["records_by_kind"])
-        by_severity.update(res["by_severity"])
-        chart.update({(d, k): n for d, k, n in res["chart"]})
-        top = sorted(top + res["top"], key=_rank)[:TOP_CASES]
-        if len(samples) < BENIGN_SAMPLES:
-            samples.extend(res["samples"][:BENIGN_SAMPLES - len(samples)])
+        tally.add(_result(state, part))
+    counts = tally.counts
     bases = _line_bases(markers, _tasks_of(manifest, sources))
     unreadable = list(_unreadable_rows(markers, sources, bases))
     skipped: dict[str, Counter[str]] = {side: Counter() for side in SIDES}
@@ -857,9 +865,8 @@ def _summarise(state: Path, manifest: dict[str, Any], sources: dict[str, Source]
                      "skipped": dict(skipped["received"])},
         "key_choice": manifest["key_choice"], "mode": mode, "language": opts.language, "redacted": opts.redact,
         "runner": runner, "partitions": manifest["partitions"], "seconds": round(seconds, 2),
-        "totals": totals, "by_kind": dict(by_kind), "records_by_kind": dict(records_by_kind),
-        "by_severity": dict(by_severity), "chart": [[d, k, n] for (d, k), n in sorted(chart.items())],
-        "top": top, "samples": samples, "unreadable": unreadable[:500], "unreadable_total": len(unreadable),
+        "totals": totals, **{k: v for k, v in tally.to_dict().items() if k != "counts"},
+        "unreadable": unreadable[:500], "unreadable_total": len(unreadable),
     }
 
 

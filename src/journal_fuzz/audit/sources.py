@@ -13,6 +13,7 @@ and line, and reported.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import gzip
@@ -324,18 +325,24 @@ def _lines(task: ReadTask) -> Iterator[tuple[int, int, bytes]]:
     """(offset, line number, line) of a line-oriented file or byte range; whole-file damage raises InputError."""
     name = task.source.files[task.file]
     gz = name.lower().endswith(".gz")
+    with _file_errors(name), _open_binary(name) as raw:
+        fh: IO[bytes] = raw
+        if not gz and task.start:
+            fh.seek(task.start)
+        pos = task.start
+        limit = task.end if task.end >= 0 and not gz else None
+        for n, line in enumerate(fh, 1):
+            yield pos, n, line
+            pos += len(line)
+            if limit is not None and pos >= limit:
+                break
+
+
+@contextlib.contextmanager
+def _file_errors(name: str) -> Iterator[None]:
+    """Damage to a whole file, as the one line the user sees."""
     try:
-        with _open_binary(name) as raw:
-            fh: IO[bytes] = raw
-            if not gz and task.start:
-                fh.seek(task.start)
-            pos = task.start
-            limit = task.end if task.end >= 0 and not gz else None
-            for n, line in enumerate(fh, 1):
-                yield pos, n, line
-                pos += len(line)
-                if limit is not None and pos >= limit:
-                    break
+        yield
     except EOFError:
         raise InputError(f"{name} is a truncated gzip file (it ends before its end-of-stream marker): "
                          f"export or copy it again") from None
@@ -481,18 +488,10 @@ def _messages(task: ReadTask, stats: TaskStats) -> Iterator[tuple[int, int, list
     """(offset, line, segments or None, problem) per message of an HL7 v2 archive, CR/LF or MLLP framed, with
     batch envelopes (FHS, BHS, BTS, FTS) left out."""
     name = task.source.files[task.file]
-    try:
-        with _open_binary(name) as fh:
-            if task.start:
-                fh.seek(task.start)
-            data = fh.read(task.end - task.start) if task.end >= 0 else fh.read()
-    except EOFError:
-        raise InputError(f"{name} is a truncated gzip file (it ends before its end-of-stream marker): "
-                         f"export or copy it again") from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise InputError(f"{name} is not a readable gzip file ({exc})") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
+    with _file_errors(name), _open_binary(name) as fh:
+        if task.start:
+            fh.seek(task.start)
+        data = fh.read(task.end - task.start) if task.end >= 0 else fh.read()
     if task.start == 0 and data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     text = data.decode("latin-1")  # bytes as they are; each message is decoded in its own charset later
@@ -698,12 +697,10 @@ def _row_record(offset: int, line: int, header: list[str], row: list[str], text:
 def _delimited(task: ReadTask) -> Iterator[Raw | Unreadable]:
     name = task.source.files[task.file]
     delimiter = "\t" if task.source.format == TSV else ","
-    try:
+    with _file_errors(name):
         binary = _open_binary(name)
-    except OSError as exc:
-        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
     try:
-        with io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline="") as fh:
+        with _file_errors(name), io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline="") as fh:
             reader = csv.reader(fh, delimiter=delimiter)
             header = next(reader, None)
             if header is None:
@@ -738,11 +735,6 @@ def _delimited(task: ReadTask) -> Iterator[Raw | Unreadable]:
     except UnicodeDecodeError as exc:
         raise InputError(f"{name} is not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot be decoded "
                          f"(convert the file to UTF-8 first)") from None
-    except EOFError:
-        raise InputError(f"{name} is a truncated gzip file (it ends before its end-of-stream marker): "
-                         f"export or copy it again") from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise InputError(f"{name} is not a readable gzip file ({exc})") from None
     except csv.Error as exc:
         raise InputError(f"{name} is not a readable {task.source.format.upper()} file: {exc}") from None
 
