@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 import re
 import subprocess
 import sys
@@ -79,10 +80,10 @@ def stored(recs: list[Record]) -> list[Record]:
     return out
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).parent / "journal-fuzz"
     return subprocess.run([str(exe), "audit", *args], capture_output=True, text=True, cwd=cwd, timeout=600,
-                          check=False)
+                          check=False, env=env)
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
@@ -386,8 +387,11 @@ def test_a_truncated_gzip(hl7_vs_fhir: Path) -> None:
     gz = next((hl7_vs_fhir / "received").glob("*.gz"))
     data = gzip.compress(gzip.decompress(gz.read_bytes()) * 30)
     gz.write_bytes(data[: len(data) // 2])
-    line = _one_line(cli("sent", "received", cwd=hl7_vs_fhir))
+    tmp = hl7_vs_fhir / "tmp"
+    tmp.mkdir()
+    line = _one_line(cli("sent", "received", cwd=hl7_vs_fhir, env={**os.environ, "TMPDIR": str(tmp)}))
     assert "is a truncated gzip file" in line and gz.name in line
+    assert list(tmp.iterdir()) == []  # the run's temporary state went with it
 
 
 def test_a_file_that_is_not_utf8(hl7_vs_fhir: Path) -> None:

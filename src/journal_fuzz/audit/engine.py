@@ -28,6 +28,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -707,6 +708,21 @@ def run_audit(opts: AuditOptions, *, on_line: Callable[[str], None] | None = Non
     fingerprint = _fingerprint(opts, sources)
     temporary = opts.resume is None
     state = Path(opts.resume) if opts.resume else Path(tempfile.mkdtemp(prefix="journal_fuzz-audit-"))
+    try:
+        result = _run_in(opts, sources, mode, fingerprint, state, say, started)
+    except Interrupted:
+        raise  # the state is what --resume continues
+    except BaseException:
+        if temporary:
+            shutil.rmtree(state, ignore_errors=True)
+        raise
+    if temporary:
+        shutil.rmtree(state, ignore_errors=True)
+    return result
+
+
+def _run_in(opts: AuditOptions, sources: dict[str, Source], mode: str, fingerprint: dict[str, Any], state: Path,
+            say: Callable[[str], None], started: float) -> AuditResult:
     manifest_path = state / "manifest.json"
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -766,10 +782,11 @@ def run_audit(opts: AuditOptions, *, on_line: Callable[[str], None] | None = Non
                 flagged += res["counts"].get("changed", 0) + res["counts"].get("missing", 0)
                 progress.update(n_done, ctx.partitions, compared, flagged)
             progress.done()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenProcessPool) as exc:
         progress.done()
         finished = len(list((state / "results").glob("p*.json")))
-        raise Interrupted(state, f"{finished} of {manifest['partitions']} partitions compared") from None
+        why = "" if isinstance(exc, KeyboardInterrupt) else " (a worker process died)"
+        raise Interrupted(state, f"{finished} of {manifest['partitions']} partitions compared{why}") from None
     summary = _summarise(state, manifest, sources, markers, mode, opts, runner_text, time.monotonic() - started)
     out = _write_outputs(opts, state, manifest, markers, sources, summary)
     seconds = time.monotonic() - started
@@ -781,10 +798,7 @@ def run_audit(opts: AuditOptions, *, on_line: Callable[[str], None] | None = Non
 
         report = write_audit_report(opts.report, summary)
     _atomic_write(state / "summary.json", json.dumps(summary, ensure_ascii=False, indent=1))
-    result = AuditResult(summary, state, out, report, seconds)
-    if temporary:
-        shutil.rmtree(state, ignore_errors=True)
-    return result
+    return AuditResult(summary, state, out, report, seconds)
 
 
 def _task_bytes(task: ReadTask) -> int:
