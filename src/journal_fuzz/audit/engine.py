@@ -947,6 +947,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     if summary["by_kind"]:
         lines.append("findings by kind: " + ", ".join(f"{k} {n:,}" for k, n in sorted(
             summary["by_kind"].items(), key=lambda kv: -kv[1])))
+        lines.append("findings by severity: " + ", ".join(f"{s} {n:,}" for s, n in sorted(
+            summary["by_severity"].items(), key=lambda kv: severity_rank(kv[0]))))
     for case in summary["top"][:5]:
         head = case["panes"][0]["findings"][0] if case["panes"] and case["panes"][0]["findings"] else None
         what = f"{head['kind']}, {head['severity']}: {head['explanation']}" if head else \
