@@ -236,14 +236,21 @@ def audit(root: Path, label: str, extra: list[str], cluster_pid: int | None = No
     exe = Path(sys.executable).parent / "journal-fuzz"
     out = root / f"findings-{label}.parquet"
     cmd = [str(exe), "audit", str(root / "sent"), str(root / "received"), "--out", str(out), *extra]
+    import resource
+
     start = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with PeakRss([proc.pid] + ([cluster_pid] if cluster_pid else [])) as mem:
         stdout, stderr = proc.communicate()
     seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the audit and its pool (not of a Dask cluster's own processes): on a loaded machine the
+    # wall time says how busy the machine was, the CPU time what the work cost.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"audit {label} failed ({proc.returncode}): {stderr}")
-    return {"label": label, "seconds": seconds, "peak": mem.peak, "out": out, "stdout": stdout}
+    return {"label": label, "seconds": seconds, "peak": mem.peak, "out": out, "stdout": stdout, "cpu": cpu}
 
 
 def found(result: dict[str, Any], truth: dict[str, set[str]]) -> str:
@@ -350,7 +357,8 @@ def main() -> None:
                 cluster.stdin.close()
                 cluster.wait(timeout=60)
         for r in runs:
-            print(f"   {r['label']:<30} {r['seconds']:7.1f} s  {args.records / r['seconds']:9,.0f} records/s  "
+            cpu = f"{r['cpu']:7.0f} CPU s" if "Dask" not in r["label"] else f"{'(on the cluster)':>13}"
+            print(f"   {r['label']:<30} {r['seconds']:7.1f} s {cpu}  {args.records / r['seconds']:9,.0f} records/s  "
                   f"peak memory {r['peak'] / 2**20:6,.0f} MiB   {found(r, truth)}")
         print(f"   scaling 1 -> 2 workers: {runs[0]['seconds'] / runs[1]['seconds']:.2f}x")
         print("\n" + runs[1]["stdout"].split("\n\n")[0])
