@@ -22,9 +22,6 @@ from journal_fuzz.kinds import NEGATION_DROPPED, NUMBER_CHANGED, WORD_CHANGED, W
 from web_helpers import need_browser_and_editors, recipe
 
 KEPT = None
-ORACLE_SIGNS = ("oracle: a typographic comparison sign (≤ ≥ ≠ →) for its ASCII spelling (<= >= != ->) is reported as "
-                "number-changed, critical; the meaning is the same")
-ORACLE_FRACTION = "oracle: the vulgar fraction ½ for 1/2 is reported as number-changed, critical; the dose is the same"
 ORACLE_ORDINAL = ("oracle: a list number the editor shows in front of a line ('2. 2. Ingen luxation', or '3.' on a "
                   "line typed after a numbered list) is reported as number-changed, critical; no clinical number "
                   "changed")
@@ -48,9 +45,9 @@ ROWS = [
     ("ckeditor", "type", "Ingen *feber* i dag.", "sv", KEPT, "Ingen feber i dag."),
     ("ckeditor", "type", "# Ingen fraktur.", "sv", KEPT, "Ingen fraktur."),
     ("ckeditor", "type", "Ingen  feber.", "sv", KEPT, "\xa0"),
-    pytest.param("ckeditor", "type", "CRP <= 5 mg/l.", "sv", KEPT, "≤", marks=oracle(ORACLE_SIGNS)),
-    pytest.param("ckeditor", "type", "Hb -> 120.", "sv", KEPT, "→", marks=oracle(ORACLE_SIGNS)),
-    pytest.param("ckeditor", "type", "Waran 1/2 tablett.", "sv", KEPT, "½", marks=oracle(ORACLE_FRACTION)),
+    ("ckeditor", "type", "CRP <= 5 mg/l.", "sv", KEPT, "≤"),
+    ("ckeditor", "type", "Hb -> 120.", "sv", KEPT, "→"),
+    ("ckeditor", "type", "Waran 1/2 tablett.", "sv", KEPT, "½"),
     pytest.param("ckeditor", "type", "1. Ingen fraktur.\n2. Ingen luxation.", "sv", KEPT, "2. 2. Ingen",
                  marks=oracle(ORACLE_ORDINAL)),
     # CKEditor pasted (plain text, as dictation software pastes): no autoformat, nothing lost
@@ -60,8 +57,7 @@ ROWS = [
     ("quill", "type", "Status:\n- Ingen feber.\n- Ingen hosta.", "sv", KEPT, "• Ingen"),
     ("quill", "type", "1. Ingen fraktur.\n2. Ingen luxation.", "sv", KEPT, "2. Ingen"),
     ("quill", "type", "Temp:\n> 38,5 grader, CRP <= 5 mg/l, Waran 1/2 tablett.", "sv", KEPT, "> 38,5"),
-    pytest.param("quill", "type", "1. Ingen fraktur.\nBedömning: ingen åtgärd.", "sv", KEPT, "2. Bedömning",
-                 marks=oracle(ORACLE_ORDINAL)),
+    ("quill", "type", "1. Ingen fraktur.\nBedömning: ingen åtgärd.", "sv", KEPT, "2. Bedömning"),
     ("quill", "paste", "Status:\n- Ingen feber.\nIngen\tabscess.", "sv", KEPT, "- Ingen"),
     # ProseMirror (prosemirror-example-setup input rules)
     ("prosemirror", "type", "Temp:\n> 38,5 grader.", "sv", NUMBER_CHANGED, "38,5 grader."),

@@ -308,6 +308,37 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_KEPT
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    try:
+        from journal_fuzz.audit import AuditOptions, Interrupted, format_summary, run_audit
+    except ImportError as exc:
+        raise InputError(f"audit needs the audit extra ({exc.name} is missing): pip install "
+                         f"'journal_fuzz[audit]'") from None
+    if args.out:
+        from journal_fuzz.audit.output import findings_format
+
+        findings_format(args.out)
+    opts = AuditOptions(sent=args.sent, received=args.received, keys=tuple(args.key or ()), out=args.out,
+                        report=args.report, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                        redact=args.redact, language=args.lang, lexicons=tuple(args.lexicon or ()),
+                        sent_format=args.sent_format, received_format=args.received_format,
+                        text_column=args.text_column, date_column=args.date_column,
+                        types=tuple(t for t in (args.types or "").split(",") if t))
+    try:
+        result = run_audit(opts, on_line=lambda line: print(line, file=sys.stderr))
+    except Interrupted as exc:
+        print(f"journal-fuzz: {exc}; continue with: journal-fuzz audit {args.sent} {args.received} --resume "
+              f"{exc.state} (and the same options)", file=sys.stderr)
+        return EXIT_ERROR
+    print(format_summary(result.summary))
+    if result.out is not None:
+        print(f"findings written: {result.out}" + (" (personal data redacted)" if args.redact else ""))
+    if result.report is not None:
+        print(f"report written: {result.report}" + (" (personal data redacted)" if args.redact else ""))
+    print(f"{result.seconds:.1f} s, {result.summary['runner']}")
+    return result.exit_code
+
+
 def _target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per round trip (default 30)")
     p.add_argument("--auth-env", metavar="VAR", help="environment variable holding the target's credentials")
@@ -386,6 +417,33 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("-o", "--output", required=True, metavar="report.html")
     rep.add_argument("--summary", metavar="summary.json", help="default: summary.json next to CASES_DIR")
     rep.set_defaults(func=_cmd_report)
+
+    aud = sub.add_parser("audit", help="compare two exports record by record (exit 0 kept, 1 changed, 2 error)")
+    aud.add_argument("sent", metavar="SENT", help="what was sent: an HL7 v2 archive, a FHIR Bulk Data export "
+                                                  "directory, a CSV/TSV/Parquet table or a directory of texts")
+    aud.add_argument("received", metavar="RECEIVED", help="what was stored, in any of the same formats")
+    aud.add_argument("--key", action="append", metavar="[sent:|received:]FIELD",
+                     help="what records are matched by: an HL7 field (OBR-3, MSH-10), a FHIR identifier system "
+                          "(identifier|SYSTEM) or element (masterIdentifier, id, basedOn.identifier.value), a column, "
+                          "or path/stem/name for text files; may be repeated (default: the field whose values "
+                          "the two sides share)")
+    aud.add_argument("--out", metavar="findings.parquet", help="write every finding (.parquet, .ndjson or .csv)")
+    aud.add_argument("--report", metavar="audit.html", help="write a self-contained HTML report")
+    aud.add_argument("--workers", type=int, metavar="N", help="processes on this machine (default: every core)")
+    aud.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run the tasks on this Dask cluster")
+    aud.add_argument("--resume", metavar="DIR", help="keep the run's state here; continue an interrupted run")
+    aud.add_argument("--redact", action="store_true", help="replace patient identifiers in findings and report")
+    aud.add_argument("--lang", type=_language, default="auto", help="sv, en or auto (default: per record)")
+    aud.add_argument("--lexicon", action="append", metavar="PATH", help="a site lexicon merged over the packaged one")
+    aud.add_argument("--sent-format", choices=("fhir", "hl7", "csv", "tsv", "parquet", "text"),
+                     help="the format of SENT (default: detected)")
+    aud.add_argument("--received-format", choices=("fhir", "hl7", "csv", "tsv", "parquet", "text"),
+                     help="the format of RECEIVED (default: detected)")
+    aud.add_argument("--text-column", metavar="COL", help="tables: the column holding the note")
+    aud.add_argument("--date-column", metavar="COL", help="tables: the column holding the record's date")
+    aud.add_argument("--types", metavar="T1,T2", help="FHIR: only these resource types (default: every type "
+                                                       "that carries a note)")
+    aud.set_defaults(func=_cmd_audit)
     return parser
 
 

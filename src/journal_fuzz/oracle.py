@@ -62,6 +62,7 @@ from journal_fuzz.notes import Note
 from journal_fuzz.text import (
     Policy,
     Tokens,
+    benign_equal,
     equivalent_spelling,
     invisible_difference,
     lone_surrogates,
@@ -246,7 +247,7 @@ def compare(sent: str | Note, received: str, language: str = "auto", *, policy: 
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; use one of {', '.join(LANGUAGES)} or 'auto'")
     policy = policy or Policy()
-    if sent_text == received:
+    if benign_equal(sent_text, received, policy):  # identical, or only benign differences: nothing to align
         return Verdict([], language, policy)
     lexicon = lexicon or load_lexicon(language, lexicons)
     ts = tokenize(sent_text, policy)
@@ -429,6 +430,10 @@ class _Comparison:
             while j > 0 and keys[j - 1] == "#" and side._glued(j - 1, j):
                 j -= 1
             return side.list_marker(j)
+        if k == ">" and i + 1 < n and keys[i + 1][:1].isdigit():
+            # "> 38,5" at the start of a line is a comparison sign a Markdown reader takes for a quote: its loss
+            # is a changed value, never formatting.
+            return False
         if k in BULLETS or k == ">":
             return side.list_marker(i)
         if k in (".", ")") and i > 0 and keys[i - 1].isdigit() and side._glued(i - 1, i):

@@ -19,8 +19,8 @@ from journal_fuzz.constants import MAJOR, MINOR, SEVERITIES
 from journal_fuzz.wording import oneline
 
 __all__ = [
-    "LINE_BREAKS", "TOKEN_RE", "Policy", "Tokens", "code_points", "equivalent_spelling", "invisible_difference",
-    "lone_surrogates", "printable", "tokenize",
+    "LINE_BREAKS", "TOKEN_RE", "Policy", "Tokens", "benign_equal", "code_points", "equivalent_spelling",
+    "invisible_difference", "lone_surrogates", "printable", "tokenize",
 ]
 
 
@@ -356,7 +356,7 @@ def tokenize(text: str, policy: Policy | None = None) -> Tokens:
 _SAME_MEANING = {
     "≤": "<=", "≦": "<=", "⩽": "<=", "≥": ">=", "≧": ">=", "⩾": ">=", "−": "-", "–": "-", "—": "-", "‐": "-",
     "‑": "-", "‒": "-", "µ": "u", "μ": "u", "×": "x", "’": "'", "‘": "'", "“": '"', "”": '"', "„": '"',
-    "…": "...", "⁄": "/", "∕": "/",
+    "…": "...", "⁄": "/", "∕": "/", "→": "->", "≠": "!=", "½": "1/2", "¼": "1/4", "¾": "3/4",
 }
 """Characters and the ASCII a system writes for them without changing what they say (≤ as <=, µg as ug)."""
 _DASHES = re.compile(r"-{2,}")
@@ -458,3 +458,60 @@ def printable(text: str) -> str:
     if not any(0xD800 <= ord(c) <= 0xDFFF for c in text):
         return text
     return "".join(f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
+# Characters whose NFC form, and whose neighbours' NFC forms, :func:`benign_equal` can vouch for: ASCII, Latin-1,
+# Latin Extended-A/B, the Greek letters (µ becomes μ, and Μ in upper case), general punctuation, currency, arrows
+# and mathematical operators (starters that compose with nothing before them), and the diacritics U+0300-U+036F.
+_FAST_OUTSIDE = re.compile("[^\u0000-\u024f\u0300-\u036f\u0391-\u03a9\u03b1-\u03c9\u2010-\u2027\u2030-\u205e"
+                           "\u20a0-\u20bf\u2190-\u22ff]")
+_FAST_COMPAT = {c: one for c in map(chr, range(0x80, 0x2300)) if not _FAST_OUTSIDE.match(c)
+                and (one := _compat(c)) is not None}
+_FAST_COMPAT_RE = re.compile("[" + re.escape("".join(_FAST_COMPAT)) + "]")
+_DETACHED_MARK = re.compile(r"(?<![\w\u0300-\u036f])[\u0300-\u036f]")
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+
+
+def benign_equal(a: str, b: str, policy: Policy | None = None) -> bool:
+    """True only when ``a`` and ``b`` tokenise to the same keys under ``policy``, so the oracle has nothing to
+    report; a cheap test for the common benign differences (line endings, whitespace, NFC/NFD, µ/μ, case).
+
+    It never tokenises: each text is brought to the one form its keys depend on (benign compatibility characters
+    replaced, NFC, every whitespace run one space, case folded) and the forms are compared. Whatever it cannot vouch
+    for (character references, invisible characters, characters outside the alphabet above, a combining mark with
+    no letter before it, strict whitespace) makes it answer False, which means "not shown equal": the full oracle
+    then decides.
+    """
+    if a == b:
+        return True
+    policy = policy or Policy()
+    if not policy.whitespace:
+        return False
+    forms: list[tuple[bool, str]] = []
+    for text in (a, b):
+        # A bare "&" (Hjärta & lungor) is just a character; only a reference the tokeniser would read is refused.
+        if (policy.entities and "&" in text and _ENTITY_RE.search(text)) or \
+                (policy.invisible and _INVISIBLE_RE.search(text)):
+            return False
+        form = text
+        if policy.unicode_forms and not text.isascii():
+            if _FAST_OUTSIDE.search(text):
+                return False
+            if _FAST_COMPAT_RE.search(text):
+                for ch in set(_FAST_COMPAT_RE.findall(text)):
+                    one = _FAST_COMPAT[ch]
+                    if len(one) != 1:
+                        return False
+                    form = form.replace(ch, one)
+            if not unicodedata.is_normalized("NFC", text):
+                if _DETACHED_MARK.search(form):
+                    return False
+                form = unicodedata.normalize("NFC", form)
+        form = " ".join(form.split())
+        if policy.case:
+            folded = form.casefold()
+            # Where folding changes a length the oracle folds token by token: compare unfolded then (stricter).
+            forms.append((True, form) if len(folded) != len(form) else (False, folded))
+        else:
+            forms.append((False, form))
+    return forms[0] == forms[1]
