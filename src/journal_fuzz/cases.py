@@ -24,6 +24,7 @@ from journal_fuzz.exchange import Exchange, FhirPayload, Payload, TextPayload, j
 from journal_fuzz.inputs import InputError, read_text
 from journal_fuzz.notes import Note
 from journal_fuzz.oracle import Verdict
+from journal_fuzz.wording import LONE_SURROGATE
 
 __all__ = ["CASE_FORMAT", "Case", "CaseError", "CaseList", "load_case", "load_cases", "load_summary", "reproduced",
            "system_software", "versions"]
@@ -142,11 +143,15 @@ class Case:
             self.created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         data = self.to_dict()
         body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
-        try:
-            body.encode("utf-8")
-        except UnicodeEncodeError:
-            # A system can return text UTF-8 cannot carry (lone surrogates); JSON's \\u escapes can, and read back
-            # to exactly what came back.
+        lone = sorted(set(LONE_SURROGATE.findall(body)))
+        if lone:
+            # A system can return text UTF-8 cannot carry (lone surrogates, e.g. an emoji split in two halves);
+            # JSON's \\u escapes can, and read back to exactly what came back. The case says so.
+            data["unencodable"] = {
+                "code_points": [f"U+{ord(c):04X}" for c in lone],
+                "note": "this case holds text UTF-8 cannot carry (lone surrogates); it is saved as JSON \\u "
+                        "escapes, which read back to exactly what was sent and came back",
+            }
             body = json.dumps(data, ensure_ascii=True, indent=2, sort_keys=False)
         digest = hashlib.sha1(json.dumps(self.sent, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:10]
         kind = self.kinds[0] if self.kinds else "kept"
