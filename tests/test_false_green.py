@@ -310,7 +310,7 @@ def test_a_run_killed_before_its_end_is_not_shown_as_the_last_green_one(project:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         for _ in range(600):
-            if _summary(project)["run"]["status"] == "running":
+            if _summary(project).get("run", {}).get("status") == "running":
                 break
             time.sleep(0.1)
         else:
@@ -321,6 +321,26 @@ def test_a_run_killed_before_its_end_is_not_shown_as_the_last_green_one(project:
     rendered = cli("report", ".journal_fuzz/cases", "-o", "report.html", cwd=project, env=_env())
     assert rendered.returncode == 0, rendered.stderr
     assert _verdict(project / "report.html") == "Not proven: this run did not finish"
+
+
+def test_a_run_stopped_with_ctrl_c_says_it_was_interrupted(project: Path) -> None:
+    exe = Path(sys.executable).parent / "pytest"
+    stopped = subprocess.Popen([str(exe), "-p", "no:cacheprovider", "--journal-fuzz=python:systems:hangs",
+                                "--journal-fuzz-timeout=3", "--journal-fuzz-lang=sv",
+                                "--journal-fuzz-properties=negations,hedges"], cwd=project, env=_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for _ in range(600):
+        state = project / ".journal_fuzz" / "summary.json"
+        if state.is_file() and _summary(project)["run"]["status"] == "running":
+            break
+        time.sleep(0.1)
+    time.sleep(1.5)  # inside the first item, waiting on the function that hangs
+    stopped.send_signal(signal.SIGINT)
+    out, _ = stopped.communicate(timeout=60)
+    assert stopped.returncode == 2 and "KeyboardInterrupt" in out, out[-3000:]
+    assert "INTERRUPTED: the run ended before every property ran" in out
+    data = _summary(project)
+    assert data["run"]["status"] == "interrupted" and data["run"]["not_run"] >= 1
 
 
 def _exported(project: Path) -> Path:

@@ -148,10 +148,18 @@ class JournalFuzzSession:
         """pytest-xdist: every worker runs with the controller's seed."""
         node.workerinput["journal_fuzz_seed"] = self.seed
 
+    @property
+    def records(self) -> bool:
+        """Whether this process writes the run's record: the controller of a run meant to send something
+        (not a worker, not ``--collect-only``, ``--setup-only`` or ``--setup-plan``)."""
+        o = self.config.option
+        return not (self.worker or getattr(o, "collectonly", False) or getattr(o, "setuponly", False)
+                    or getattr(o, "setupplan", False))
+
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         # From now on the summary is this run's: a run killed before its end leaves "running", never the last
         # run's verdict.
-        if not self.worker:
+        if self.records:
             self._write(self._summary(None))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -263,14 +271,14 @@ class JournalFuzzSession:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         # Here, not in the terminal summary: written however the run ends (interrupted, internal error, -p
         # no:terminal), before the terminal reporter prints its summary.
-        if self.worker:
+        if not self.records:
             return
         self.final = self._summary(int(exitstatus))
         self._written = self._write(self.final)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         data = self.final
-        if self.worker or data is None:
+        if data is None:
             return
         tr = terminalreporter
         tr.section("journal_fuzz")
