@@ -13,6 +13,7 @@ help and the metavar or choices. Adding an option is adding one field.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 import types
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
     from journal_fuzz.adapters.base import Adapter
     from journal_fuzz.plugin import JournalFuzzSession
 
-__all__ = ["PROFILES", "SESSION_PLUGIN", "Option", "Settings", "configured", "option", "options"]
+__all__ = ["NO_TARGET", "PROFILES", "SESSION_PLUGIN", "Option", "Settings", "bad_setting", "configured",
+           "on_command_line", "option", "options", "setting_name"]
 
 SESSION_PLUGIN = "journal_fuzz_session"
 """The name the session object is registered under (``config.pluginmanager.getplugin(SESSION_PLUGIN)``)."""
@@ -93,6 +95,9 @@ class Settings:
     lexicon: tuple[str, ...] = option((), "site lexicons (TOML, comma-separated) merged over the packaged ones for "
                                           "the oracle", metavar="PATH,...")
     report: str | None = option(None, "write a self-contained HTML report of the run", metavar="PATH")
+    skip_without_target: bool = option(False, "skip the tests that use the journal_fuzz_adapter fixture when no "
+                                                   "target is given (by default they fail: a run without a target "
+                                                   "proves nothing)")
     battery: bool = option(False, "run the battery also when test paths are named (by default named paths run "
                                   "alone, with the target as the journal_fuzz_adapter fixture)", pyproject=False)
 
@@ -105,28 +110,52 @@ class Settings:
     @classmethod
     def resolve(cls, given: Mapping[str, Any], table: Mapping[str, Any]) -> Settings:
         """Settings from command-line values (``given``, by field name; None = not given) over the pyproject
-        ``table``; a value that cannot work is a :class:`pytest.UsageError` naming it."""
+        ``table``; a value that cannot work is one :class:`pytest.UsageError` line naming the setting (as the
+        user wrote it), the value and the reason."""
         values: dict[str, Any] = {}
         for f in options():
             row = _row(f)
             raw = given.get(f.name)
+            on_command_line = raw is not None
             if raw is None and row.pyproject:
                 raw = table.get(f.name)
-            value = _convert(f.name, _types()[f.name], raw)
-            if value:
+            value = _convert(f.name, _types()[f.name], raw, on_command_line)
+            # An empty string or list counts as not given; a number is given whatever it is (0 is refused below).
+            if value or (value is not None and _base(_types()[f.name]) in (int, float)):
                 if row.choices is not None and value not in row.choices:
-                    raise pytest.UsageError(f"journal_fuzz: unknown {f.name.replace('_', ' ')} {value!r}; "
-                                            f"use {', '.join(row.choices)}")
+                    raise bad_setting(f.name, raw, f"unknown {f.name.replace('_', ' ')}; use "
+                                      f"{', '.join(row.choices)}", on_command_line)
                 values[f.name] = value
         profile = values.setdefault("profile", "ci" if os.environ.get("CI") else "quick")
         values.setdefault("examples", PROFILES[profile]["examples"])
         settings = cls(**values)
+
+        def check(name: str, ok: bool, reason: str) -> None:
+            if not ok:
+                raise bad_setting(name, given.get(name) if given.get(name) is not None else table.get(name),
+                                  reason, given.get(name) is not None)
+
         bad = [lang for lang in settings.lang if lang not in ("sv", "en")]
-        if bad:
-            raise pytest.UsageError(f"journal_fuzz: unknown language {bad[0]!r}; use sv, en")
-        if settings.examples < 1 or settings.concurrency < 1:
-            raise pytest.UsageError("journal_fuzz: examples and concurrency must be at least 1")
+        check("lang", not bad, f"unknown language {bad[0]!r}; use sv, en" if bad else "")
+        check("examples", settings.examples >= 1, "must be at least 1")
+        check("concurrency", settings.concurrency >= 1, "must be at least 1")
+        check("timeout", settings.timeout > 0, "must be more than 0 seconds")
         return settings
+
+
+def setting_name(name: str, on_command_line: bool) -> str:
+    """How the user wrote setting ``name``: its command-line flag, or its key in ``[tool.journal_fuzz]``."""
+    f = next(f for f in options() if f.name == name)
+    return _flag(f) if on_command_line else f"[tool.journal_fuzz] {name}"
+
+
+def bad_setting(name: str, value: Any, reason: str, on_command_line: bool) -> pytest.UsageError:
+    """The one line a setting that cannot work is refused with: where it was set, its value, why."""
+    if on_command_line:
+        shown = f"{setting_name(name, True)}={value}"
+    else:
+        shown = f"{setting_name(name, False)} = {json.dumps(value, ensure_ascii=False, default=str)}"
+    return pytest.UsageError(f"journal_fuzz: {shown}: {reason}")
 
 
 @cache
@@ -159,7 +188,7 @@ def _base(hint: Any) -> Any:
     return typing.get_origin(hint) or hint
 
 
-def _convert(name: str, hint: Any, raw: Any) -> Any:
+def _convert(name: str, hint: Any, raw: Any, on_command_line: bool = True) -> Any:
     """A command-line string or a pyproject value as the field's type; None when not given."""
     if raw is None:
         return None
@@ -169,7 +198,7 @@ def _convert(name: str, hint: Any, raw: Any) -> Any:
         return tuple(s for s in (str(v).strip() for v in items) if s)
     if kind is bool:
         if not isinstance(raw, bool):
-            raise pytest.UsageError(f"journal_fuzz: {name} must be true or false, not {raw!r}")
+            raise bad_setting(name, raw, "must be true or false", on_command_line)
         return raw
     parse: Callable[[Any], Any] = kind
     try:
@@ -178,7 +207,7 @@ def _convert(name: str, hint: Any, raw: Any) -> Any:
         return parse(raw)
     except (TypeError, ValueError):
         what = {int: "a whole number", float: "a number"}.get(kind, "a string")
-        raise pytest.UsageError(f"journal_fuzz: {name} must be {what}, not {raw!r}") from None
+        raise bad_setting(name, raw, f"must be {what}", on_command_line) from None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -221,9 +250,18 @@ def configured(config: pytest.Config) -> Settings | None:
     """The run's settings when a target is configured (command line or pyproject), else None."""
     table = _pyproject(config)
     given = {f.name: config.getoption(_dest(f), default=None) for f in options()}
+    if given["target"] is not None and not given["target"].strip():
+        raise pytest.UsageError("journal_fuzz: --journal-fuzz= is empty: name the system under test, e.g. "
+                                "--journal-fuzz=embedded (see --help for every SPEC)")
     if not (given["target"] or table.get("target")):
         return None
     return Settings.resolve(given, table)
+
+
+def on_command_line(config: pytest.Config, name: str) -> bool:
+    """Whether setting ``name`` came from the command line (else from ``[tool.journal_fuzz]`` or the default)."""
+    f = next(f for f in options() if f.name == name)
+    return config.getoption(_dest(f), default=None) is not None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -236,10 +274,30 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(JournalFuzzSession(config, settings), SESSION_PLUGIN)
 
 
+NO_TARGET = ("journal_fuzz: no target for the journal_fuzz_adapter fixture: pass --journal-fuzz=SPEC or set target "
+             "in [tool.journal_fuzz] (or skip_without_target = true there, or --journal-fuzz-skip-without-target, "
+             "to skip such tests instead)")
+
+
 @pytest.fixture(scope="session")
 def journal_fuzz_adapter(pytestconfig: pytest.Config) -> Adapter:
-    """The configured system under test, started: for regression tests written by ``journal-fuzz export-test``."""
+    """The configured system under test, started: for regression tests written by ``journal-fuzz export-test``.
+
+    Without a target such a test proves nothing, so it fails (a CI job that forgot the target must not stay
+    green) unless the project opted in to skipping it.
+    """
     session = cast("JournalFuzzSession | None", pytestconfig.pluginmanager.getplugin(SESSION_PLUGIN))
     if session is None:
-        pytest.skip("no journal_fuzz target: pass --journal-fuzz=SPEC or set target in [tool.journal_fuzz]")
+        if _skip_without_target(pytestconfig):
+            pytest.skip("no journal_fuzz target (skip_without_target is set): pass --journal-fuzz=SPEC to run it")
+        pytest.fail(NO_TARGET, pytrace=False)
     return session.started_adapter()
+
+
+def _skip_without_target(config: pytest.Config) -> bool:
+    f = next(f for f in options() if f.name == "skip_without_target")
+    given = config.getoption(_dest(f), default=None)
+    if given is not None:
+        return bool(given)
+    raw = _pyproject(config).get("skip_without_target")
+    return bool(_convert("skip_without_target", bool, raw, False))

@@ -137,7 +137,7 @@ def test_describe_and_software(embedded_fhir: EmbeddedFhirAdapter) -> None:
 def test_adapter_for_embedded() -> None:
     adapter = adapter_for("embedded")
     assert isinstance(adapter, EmbeddedFhirAdapter)
-    assert "(not started)" in adapter.describe()
+    assert adapter.describe().endswith("on a free port of 127.0.0.1, started for the run")
 
 
 def test_r5_is_refused_up_front() -> None:

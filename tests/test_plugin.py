@@ -162,7 +162,7 @@ def test_named_paths_run_alone_with_the_target_as_a_fixture(project: pytest.Pyte
                "--journal-fuzz-lang=sv", "--journal-fuzz-battery", "test_mine.py")
     both.assert_outcomes(passed=2)
     without_target = project.runpytest_subprocess("-p", "no:cacheprovider", "test_mine.py")
-    without_target.assert_outcomes(skipped=1)
+    without_target.assert_outcomes(errors=1)
 
 
 def test_xdist_spreads_items_and_shares_the_seed(project: pytest.Pytester) -> None:
@@ -230,7 +230,7 @@ def test_pytest_html_attaches_the_side_by_side_view(project: pytest.Pytester) ->
 
 def test_a_run_without_a_target_imports_nothing_of_journal_fuzz(project: pytest.Pytester) -> None:
     # Every pytest run where journal_fuzz is installed loads its entry point; without a target it must stay cheap.
-    # The fixture is requested first (it skips without a target) and still imports nothing.
+    # The fixture is requested first (it fails without a target) and still imports nothing.
     project.makepyfile(test_clean='''
 import sys
 
@@ -242,7 +242,7 @@ def test_b_nothing_of_journal_fuzz_was_imported():
     assert not any(m == "journal_fuzz" or m.startswith("journal_fuzz.") for m in sys.modules)
 ''')
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "test_clean.py")
-    result.assert_outcomes(passed=1, skipped=1)
+    result.assert_outcomes(passed=1, errors=1)
 
 
 def test_the_entry_point_imports_neither_journal_fuzz_nor_hypothesis() -> None:
@@ -264,9 +264,9 @@ def test_every_option_is_one_row_of_the_settings_table() -> None:
     keys = {f.name for f in entry.options() if entry._row(f).pyproject}
     assert flags == {"--journal-fuzz", *(f"--journal-fuzz-{n}" for n in (
         "examples", "lang", "seed", "cases", "concurrency", "profile", "properties", "timeout", "db", "auth-env",
-        "listen", "fhir-version", "lexicon", "report", "battery"))}
+        "listen", "fhir-version", "lexicon", "report", "skip-without-target", "battery"))}
     assert keys == {"target", "examples", "lang", "seed", "cases", "concurrency", "profile", "properties", "timeout",
-                    "db", "auth_env", "listen", "fhir_version", "lexicon", "report"}
+                    "db", "auth_env", "listen", "fhir_version", "lexicon", "report", "skip_without_target"}
     assert {f.name for f in entry.options()} == {f.name for f in fields(entry.Settings)}
 
 

@@ -7,6 +7,7 @@ and the versions involved. :meth:`Case.payload` is what ``journal-fuzz replay`` 
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import hashlib
 import json
@@ -24,6 +25,7 @@ from journal_fuzz.exchange import Exchange, FhirPayload, Payload, TextPayload, j
 from journal_fuzz.inputs import InputError, read_text
 from journal_fuzz.notes import Note
 from journal_fuzz.oracle import Verdict
+from journal_fuzz.wording import LONE_SURROGATE
 
 __all__ = ["CASE_FORMAT", "Case", "CaseError", "CaseList", "load_case", "load_cases", "load_summary", "reproduced",
            "system_software", "versions"]
@@ -158,11 +160,19 @@ class Case:
                 self.files.append(name)
         data = self.to_dict()
         body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
-        try:
-            body.encode("utf-8")
-        except UnicodeEncodeError:
-            # A system can return text UTF-8 cannot carry (lone surrogates); JSON's \\u escapes can, and read back
-            # to exactly what came back.
+        lone = sorted(set(LONE_SURROGATE.findall(body)))
+        if lone:
+            # A system can return text UTF-8 cannot carry (lone surrogates, e.g. an emoji split in two halves).
+            # JSON's \\u escapes can, but a reader joins two adjacent halves back into the emoji, so each such
+            # received string is also kept exactly (UTF-8 with surrogates passed, base64) and restored on load.
+            data["unencodable"] = {
+                "code_points": [f"U+{ord(c):04X}" for c in lone],
+                "note": "this case holds text UTF-8 cannot carry (lone surrogates); it is saved as JSON \\u "
+                        "escapes, and each received string holding them also under 'exact', as it came back",
+                "exact": [{"path": at, "utf8_surrogatepass_base64": base64.b64encode(
+                    text.encode("utf-8", "surrogatepass")).decode("ascii")}
+                    for at, text in _strings(self.received) if LONE_SURROGATE.search(text)],
+            }
             body = json.dumps(data, ensure_ascii=True, indent=2, sort_keys=False)
         path.write_text(body + "\n", encoding="utf-8")
         self.path = path
@@ -188,6 +198,35 @@ def reproduced(case: Case, verdict: Verdict) -> tuple[list[dict[str, Any]], list
     return [f for f in findings if _finding_key(f) in again], [f for f in findings if _finding_key(f) not in again]
 
 
+def _strings(value: Any, at: tuple[str | int, ...] = ()) -> Iterable[tuple[list[str | int], str]]:
+    """Every string in a JSON value, with the keys and indexes that lead to it."""
+    if isinstance(value, str):
+        yield list(at), value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _strings(inner, (*at, key))
+    elif isinstance(value, list):
+        for n, inner in enumerate(value):
+            yield from _strings(inner, (*at, n))
+
+
+def _restore_exact(received: Any, unencodable: Any) -> None:
+    """Put back the received strings a case kept exactly (see :meth:`Case.save`); anything malformed is left as
+    the JSON text had it."""
+    exact = unencodable.get("exact") if isinstance(unencodable, dict) else None
+    for entry in exact if isinstance(exact, list) else []:
+        try:
+            *parents, last = entry["path"]
+            holder = received
+            for key in parents:
+                holder = holder[key]
+            text = base64.b64decode(entry["utf8_surrogatepass_base64"]).decode("utf-8", "surrogatepass")
+            if isinstance(holder[last], str):
+                holder[last] = text
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue
+
+
 def load_case(path: str | Path) -> Case:
     """Read a case file, or raise :class:`CaseError` saying plainly why not."""
     try:
@@ -208,7 +247,9 @@ def load_case(path: str | Path) -> Case:
         raise CaseError(f"case file {path} has no sent text")
     if carries == FHIR and not isinstance(sent.get("resource"), dict):
         raise CaseError(f"case file {path} has no sent FHIR resource")
-    return Case(carries=Carrier(carries), sent=sent, received=data.get("received") or {},
+    received = data.get("received") or {}
+    _restore_exact(received, data.get("unencodable"))
+    return Case(carries=Carrier(carries), sent=sent, received=received,
                 verdict=data.get("verdict") or {}, target=data.get("target", ""), seed=data.get("seed"),
                 prop=data.get("property", ""), language=data.get("language", ""),
                 nondeterministic=bool(data.get("nondeterministic")), reruns=list(data.get("reruns") or []),

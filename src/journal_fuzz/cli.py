@@ -20,6 +20,7 @@ from journal_fuzz.inputs import InputError, read_text
 from journal_fuzz.lexicon import LexiconError, load_lexicon
 from journal_fuzz.oracle import compare, detect_language
 from journal_fuzz.text import Policy
+from journal_fuzz.wording import printable
 
 __all__ = ["build_parser", "main"]
 
@@ -455,7 +456,8 @@ def _version() -> str:
 
 class _PipeSafe:
     """Standard output that keeps going when its reader goes away (``journal-fuzz diff a b | head -1``): the
-    command still finishes and exits as it would have, with 1 for a loss, instead of dying with 2."""
+    command still finishes and exits as it would have, with 1 for a loss, instead of dying with 2; and that
+    writes a lone surrogate as ``\\udXXX`` instead of failing on it."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -472,7 +474,8 @@ class _PipeSafe:
     def write(self, text: str) -> int:
         if not self.gone:
             try:
-                self.inner.write(text)
+                # Text a system returned may hold lone surrogates, which no terminal encoding can carry.
+                self.inner.write(printable(text))
             except BrokenPipeError:
                 self._lost_reader()
         return len(text)

@@ -74,10 +74,13 @@ def evidence(item: Note | FhirDocument) -> Counter[str]:
 
 
 def summary(outcomes: Mapping[str, Mapping[str, Any]], *, target: str, seed: int | None, profile: str,
-            examples: int, concurrency: int, languages: Sequence[str], started: float) -> dict[str, Any]:
+            examples: int, concurrency: int, languages: Sequence[str], started: float,
+            run: Mapping[str, Any] | None = None, battery: bool = True) -> dict[str, Any]:
     """The run as evidence: what was tried, per property and language, and what was found.
 
-    ``outcomes`` are the per-item records by node id; ``started`` is the run's :func:`time.monotonic` start.
+    ``outcomes`` are the per-item records by node id; ``started`` is the run's :func:`time.monotonic` start;
+    ``run`` is which run this is and how it ended (:mod:`journal_fuzz.runs`); ``battery`` whether the battery
+    was to run at all (named test paths run alone).
     """
     from journal_fuzz import __version__
     from journal_fuzz.adapters.base import redact_credentials
@@ -90,7 +93,9 @@ def summary(outcomes: Mapping[str, Mapping[str, Any]], *, target: str, seed: int
     fhir = any(i["property"].startswith("fhir-") for i in items)
     wanted = [key for key in EVIDENCE if key != "resources" or fhir]
     return {
+        "run": dict(run or {}), "battery": battery,
         "target": redact_credentials(target),
+        "described": list(dict.fromkeys(i["described"] for i in items if i.get("described"))),
         "seed": seed, "profile": profile, "examples": examples,
         "concurrency": concurrency, "languages": list(languages),
         "journal_fuzz": __version__, "system": systems[0] if systems else {},

@@ -38,9 +38,11 @@ from journal_fuzz.cases import Case, CaseError, load_case, system_software, vers
 from journal_fuzz.constants import Status
 from journal_fuzz.evidence import summary
 from journal_fuzz.exchange import TextPayload
-from journal_fuzz.lexicon import LexiconError, load_lexicon
+from journal_fuzz.preflight import check_settings
 from journal_fuzz.report.failure import failure_message
 from journal_fuzz.report.terminal import evidence_table
+from journal_fuzz.runs import how_it_ended, new_run, not_run, write_record
+from journal_fuzz.wording import printable
 
 __all__ = ["PROFILES", "BatteryItem", "JournalFuzzSession", "Settings", "SystemUnderTestFailure",
            "WordLossFailure", "summary"]
@@ -75,11 +77,8 @@ class JournalFuzzSession:
         """Where failing cases are saved (a relative ``cases`` is under the root directory)."""
         self.lexicons = tuple(str(root / p) for p in settings.lexicon)
         """Site lexicon files for the oracle, by absolute path (relative ones are under the root directory)."""
-        try:
-            for language in settings.lang:
-                load_lexicon(language, self.lexicons)  # a missing or broken file is a usage error, not a crash mid-run
-        except LexiconError as exc:
-            raise pytest.UsageError(f"journal_fuzz: {exc}") from None
+        if not self.worker:  # the controller checked them before any worker started
+            check_settings(config, settings, self.lexicons, self.cases)
         try:
             self.adapter: Adapter = adapter_for(settings.target, AdapterConfig(
                 timeout=settings.timeout, auth_env=settings.auth_env, listen=settings.listen,
@@ -89,8 +88,16 @@ class JournalFuzzSession:
         self.adapter_started = False
         self.start_error: SystemUnderTestError | None = None
         self.outcomes: dict[str, dict[str, Any]] = {}
-        """Per item node id, what it sent and found (the ``journal_fuzz_outcome`` user property)."""
+        """Per item node id, what it sent and found (each report's ``journal_fuzz`` attribute)."""
+        self.expected: list[str] = []
+        """The node ids of the battery items this run is to run (those never reported did not run)."""
+        self.system_errors: dict[str, str] = {}
+        """A system error's text -> the first item it was reported for (later items say "the same as")."""
+        self.run = new_run()
         self.started = time.monotonic()
+        self.final: dict[str, Any] | None = None
+        """The run's summary once it ended (written in ``pytest_sessionfinish``, printed after)."""
+        self._written: list[str] = []
         self._database: ExampleDatabase | None = None
         if not self.worker:
             state.mkdir(parents=True, exist_ok=True)
@@ -100,16 +107,18 @@ class JournalFuzzSession:
     def started_adapter(self) -> Adapter:
         """The session's adapter, started on first use and stopped when the session ends.
 
-        A start that fails is remembered: every later item is the same system error at once.
+        A start that fails is remembered and its cause said once: every later item is one line at once.
         """
         if self.start_error is not None:
-            raise SystemUnderTestFailure(f"system error: {self.start_error}")
+            raise SystemUnderTestFailure(f"not run: the target could not be started (system error "
+                                         f"({self.start_error.cause}), the cause is shown once, above)")
         if not self.adapter_started:
             try:
                 self.adapter.start()
             except SystemUnderTestError as exc:
                 self.start_error = exc
-                raise SystemUnderTestFailure(f"system error ({exc.cause}): {exc}") from None
+                raise SystemUnderTestFailure(f"system error ({exc.cause}), not word loss: the target could not be "
+                                             f"started: {exc}") from None
             self.adapter_started = True
             self.config.add_cleanup(self.adapter.stop)
         return self.adapter
@@ -119,15 +128,10 @@ class JournalFuzzSession:
         db = self.settings.db
         if not db:
             return None
-        if self._database is None:
-            if not db.startswith("redis://"):
-                raise pytest.UsageError(f"journal_fuzz: --journal-fuzz-db must be a redis:// URL, not {db!r}")
-            try:
-                import redis
-                from hypothesis.extra.redis import RedisExampleDatabase
-            except ImportError:
-                raise pytest.UsageError(
-                    "journal_fuzz: --journal-fuzz-db needs the redis package: pip install redis") from None
+        if self._database is None:  # the URL, the package and the server were checked before the run
+            import redis
+            from hypothesis.extra.redis import RedisExampleDatabase
+
             self._database = RedisExampleDatabase(redis.Redis.from_url(db))
         return self._database
 
@@ -143,6 +147,29 @@ class JournalFuzzSession:
     def pytest_configure_node(self, node: Any) -> None:
         """pytest-xdist: every worker runs with the controller's seed."""
         node.workerinput["journal_fuzz_seed"] = self.seed
+
+    @property
+    def records(self) -> bool:
+        """Whether this process writes the run's record: the controller of a run meant to send something
+        (not a worker, not ``--collect-only``, ``--setup-only`` or ``--setup-plan``)."""
+        o = self.config.option
+        return not (self.worker or getattr(o, "collectonly", False) or getattr(o, "setuponly", False)
+                    or getattr(o, "setupplan", False))
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # From now on the summary is this run's: a run killed before its end leaves "running", never the last
+        # run's verdict.
+        if self.records:
+            self._write(self._summary(None))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.expected = [item.nodeid for item in session.items if isinstance(item, BatteryItem)]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """pytest-xdist: the controller collects nothing itself; the workers' collection says what is to run."""
+        if not self.expected:
+            self.expected = [nodeid for nodeid in ids if nodeid.startswith("journal_fuzz[")]
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         s = self.settings
@@ -197,6 +224,10 @@ class JournalFuzzSession:
                 isinstance(call.excinfo.value, SystemUnderTestFailure):
             # pytest renders a setup exception as a traceback; a system error reads as its cause, as in the call.
             report.longrepr = item.repr_failure(call.excinfo)
+        if item.record is not None:
+            # The item's record travels on the report (pytest-xdist serialises a report's attributes), not as a
+            # JUnit property: JUnit XML keeps only what a reader uses (status, finding kinds, case).
+            vars(report)["journal_fuzz"] = item.record
         if item.side_by_side and report.when == "call" and item.config.pluginmanager.hasplugin("html"):
             import pytest_html
 
@@ -205,36 +236,60 @@ class JournalFuzzSession:
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        for name, value in report.user_properties:
-            if name == "journal_fuzz_outcome":
-                self.outcomes[report.nodeid] = json.loads(str(value))
+        record = getattr(report, "journal_fuzz", None)
+        if isinstance(record, dict):
+            self.outcomes[report.nodeid] = record
+
+    def _summary(self, exitstatus: int | None) -> dict[str, Any]:
+        """The run's record: every item (those that never ran as not run) and, once it ended, how."""
+        records = dict(self.outcomes)
+        if exitstatus is not None:
+            for nodeid in self.expected:
+                records.setdefault(nodeid, not_run(nodeid.removeprefix("journal_fuzz[").removesuffix("]")))
+        run_ = self.run if exitstatus is None else how_it_ended(self.run, list(records.values()), exitstatus)
+        s = self.settings
+        return summary(records, target=s.target, seed=self.seed, profile=s.profile, examples=s.examples,
+                       concurrency=s.concurrency, languages=s.lang, started=self.started, run=run_,
+                       battery=self.battery_runs)
+
+    def _write(self, data: dict[str, Any]) -> list[str]:
+        cases = []
+        lines: list[str] = []
+        for item in data["items"]:
+            if item.get("case"):
+                try:
+                    cases.append(load_case(item["case"]))
+                except CaseError as exc:
+                    lines.append(f"journal_fuzz: {exc}")
+        report = str(self.config.rootpath / self.settings.report) if self.settings.report else None
+        return lines + write_record(self.config.rootpath / _STATE_DIR, data, report, cases)
+
+    @property
+    def battery_runs(self) -> bool:
+        return not self._explicit_args() or self.settings.battery
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # Here, not in the terminal summary: written however the run ends (interrupted, internal error, -p
+        # no:terminal), before the terminal reporter prints its summary.
+        if not self.records:
+            return
+        self.final = self._summary(int(exitstatus))
+        self._written = self._write(self.final)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        if not self.outcomes or self.worker:
+        data = self.final
+        if data is None:
             return
-        s = self.settings
-        data = summary(self.outcomes, target=s.target, seed=self.seed, profile=s.profile, examples=s.examples,
-                       concurrency=s.concurrency, languages=s.lang, started=self.started)
         tr = terminalreporter
         tr.section("journal_fuzz")
-        for line in evidence_table(data, target=self.adapter.describe()):
+        if not self.battery_runs:
+            tr.write_line("the battery did not run: named test paths run alone (add --journal-fuzz-battery to run "
+                          "both)")
+        else:
+            for line in evidence_table(data, target=", ".join(data["described"]) or self.adapter.describe()):
+                tr.write_line(line)
+        for line in self._written:
             tr.write_line(line)
-        path = config.rootpath / _STATE_DIR / "summary.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        tr.write_line(f"summary written to {path}")
-        if s.report:
-            from journal_fuzz.report.html import write_report
-
-            cases = []
-            for item in data["items"]:
-                if item.get("case"):
-                    try:
-                        cases.append(load_case(item["case"]))
-                    except CaseError as exc:
-                        tr.write_line(f"journal_fuzz: {exc}")
-            report = write_report(s.report, cases, data)
-            tr.write_line(f"HTML report written to {report}")
         if data["statuses"].get("lost"):
             tr.write_line(f"failing cases saved in {self.cases}")
 
@@ -270,6 +325,8 @@ class BatteryItem(pytest.Item):
         self.language = language
         self.journal_fuzz = journal_fuzz
         self.outcome: Outcome | None = None
+        self.record: dict[str, Any] | None = None
+        """What the item sent and found, for the run's summary (it travels on the item's reports)."""
         self.side_by_side: str | None = None
         """The sent and received text with the changed words marked, for pytest-html's report."""
         self.add_marker("journal_fuzz")
@@ -278,7 +335,11 @@ class BatteryItem(pytest.Item):
         if self.config.getoption("setuponly", default=False):
             return  # --setup-only / --setup-plan: show the plan, send nothing
         session = self.journal_fuzz
-        adapter = session.started_adapter()
+        try:
+            adapter = session.started_adapter()
+        except SystemUnderTestFailure:
+            self._keep(not_run(self.item_name, str(session.start_error), not_started=True))
+            raise
         progress = _Progress(self.config, self.name)
         outcome = run(self.prop, self.language, adapter,
                       session.run_config(progress.update if progress.enabled else None))
@@ -286,8 +347,11 @@ class BatteryItem(pytest.Item):
         self._record(outcome, adapter)
         if outcome.status == Status.SYSTEM_ERROR:
             cause = getattr(outcome.error, "cause", "error")
+            first = session.system_errors.setdefault(str(outcome.error), self.name)
+            if first != self.name:  # the cause once; every later item with the same error is one line
+                raise SystemUnderTestFailure(f"system error ({cause}), not word loss: the same as {first} (above)")
             raise SystemUnderTestFailure(f"system error ({cause}), not word loss: {outcome.error}\n"
-                                         f"property: {self.prop.name}-{self.language}   seed: {session.seed}   "
+                                         f"property: {self.item_name}   seed: {session.seed}   "
                                          f"target: {adapter.describe()}")
         self.outcome = outcome
 
@@ -308,11 +372,19 @@ class BatteryItem(pytest.Item):
             "kinds": outcome.loss.verdict.kinds if outcome.loss else [], "case": case,
             "nondeterministic": bool(outcome.loss and outcome.loss.nondeterministic),
             "error": str(outcome.error) if outcome.error else None, "exercised": dict(outcome.exercised),
-            "system": system_software(adapter),
+            "system": system_software(adapter), "described": adapter.describe(),
         }
-        props: list[tuple[str, object]] = [p for p in self.user_properties if p[0] != "journal_fuzz_outcome"]
-        props.append(("journal_fuzz_outcome", json.dumps(record, ensure_ascii=False)))
-        self.user_properties[:] = props
+        self._keep(record)
+
+    @property
+    def item_name(self) -> str:
+        return f"{self.prop.name}-{self.language}"
+
+    def _keep(self, record: dict[str, Any]) -> None:
+        # Plain JSON types only: pytest-xdist serialises the report it travels on.
+        self.record = json.loads(json.dumps(record, ensure_ascii=False))
+        props = [p for p in self.user_properties if p[0] != "journal_fuzz_status"]
+        self.user_properties[:] = [("journal_fuzz_status", str(record["status"])), *props]
 
     def _report_loss(self, outcome: Outcome, adapter: Adapter) -> str:
         session = self.journal_fuzz
@@ -347,7 +419,7 @@ class BatteryItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         if isinstance(excinfo.value, (WordLossFailure, SystemUnderTestFailure)):
-            return str(excinfo.value)
+            return printable(str(excinfo.value))
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[str, int | None, str]:

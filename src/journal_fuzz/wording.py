@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clip", "oneline", "plural", "sentence_at"]
+__all__ = ["LONE_SURROGATE", "clip", "oneline", "plural", "printable", "sentence_at"]
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Code points a str may hold but UTF-8 cannot encode (half of a UTF-16 pair, e.g. a split emoji)."""
 _WS = re.compile(r"\s+")
 # A sentence ends at . ! ? before a capital letter, a digit or the end (not at a "?" an encoding accident left
 # inside a word: "Bradypn? saknas"), and at a blank line.
@@ -15,6 +17,12 @@ _END = re.compile(r"(?<=[.!?])\s+(?=[^\W_a-zåäöæøüé]|$)|\n\s*\n")
 def oneline(text: str) -> str:
     """``text`` with every run of whitespace (line breaks included) made one space."""
     return _WS.sub(" ", text)
+
+
+def printable(text: str) -> str:
+    """``text`` with every lone surrogate written as ``\\udXXX``: a terminal cannot be sent one, and pytest would
+    otherwise show the whole message as escapes."""
+    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def clip(text: str, limit: int = 80) -> str:

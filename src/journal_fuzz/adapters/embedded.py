@@ -125,8 +125,9 @@ class EmbeddedFhirAdapter(FhirRestAdapter):
         return self._version
 
     def describe(self) -> str:
-        where = self.base_url or "(not started)"
-        return f"embedded FHIR server (sekmet-fhir {self.sekmet_version}) at {where}"
+        # Before start() there is no address yet: say what will be there, true before and after the start.
+        where = f"at {self.base_url}" if self.base_url else f"on a free port of {HOST}, started for the run"
+        return f"embedded FHIR server (sekmet-fhir {self.sekmet_version}) {where}"
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def command(self, settings: Path, port: int) -> list[str]:

@@ -49,8 +49,12 @@ NOTE_BACKGROUND = "#fbfbfa"
 """Background of the boxes holding a note's text (used for nothing else)."""
 
 _STATUS_LABELS = {"passed": "kept every word", "lost": "LOST WORDS", "system-error": "system error",
-                  "unsupported": "not supported by the target"}
-_STATUS_CLASSES = {"passed": "kept", "lost": "lost", "system-error": "error", "unsupported": "unsupported"}
+                  "unsupported": "not supported by the target", "not-run": "NOT RUN"}
+_STATUS_CLASSES = {"passed": "kept", "lost": "lost", "system-error": "error", "unsupported": "unsupported",
+                   "not-run": "absent"}
+_RUN_ENDS = {"completed": "completed", "not-started": "the target could not be started",
+             "interrupted": "interrupted before every property ran", "running": "did not finish (or is still "
+             "running)"}
 
 _ELIDE_OVER = 2400
 """An unchanged stretch longer than this many characters is shown shortened ..."""
@@ -368,15 +372,36 @@ def _banner(doc: _Doc, cases: Sequence[Case], summary: Mapping[str, Any] | None,
     if summary is not None:
         statuses = Counter(_str(i.get("status")) for i in items)
         total = len(items)
-        lost, failed = statuses.get("lost", 0), statuses.get("system-error", 0)
+        lost, failed, never = statuses.get("lost", 0), statuses.get("system-error", 0), statuses.get("not-run", 0)
+        run: dict[str, Any] = summary["run"] if isinstance(summary.get("run"), dict) else {}
+        ended = _str(run.get("status"))
+        if run:
+            # Which run this is, first: a report is never read as a later run's verdict.
+            lines.append(f"Run {_esc(run.get('id'))}, started {_esc(run.get('started_at'))}"
+                         + (f", ended {_esc(run['ended_at'])}" if run.get("ended_at") else "")
+                         + f": {_esc(_RUN_ENDS.get(ended, ended or 'unknown'))}.")
+        if summary.get("battery") is False:
+            lines.append("The battery did not run in this run: named test paths ran alone.")
         if lost:
             cls = "banner-lost"
             verdict = (f"Words were lost: {lost} of {plural(total, 'property', 'properties')} lost clinical "
                        f"words")
+        elif ended == "not-started":
+            cls = "banner-error"
+            verdict = "Not proven: the target could not be started, so nothing was checked (a system error)"
+            if run.get("error"):
+                lines.append(f"Why: {_esc(run['error'])}")
+        elif ended == "running":
+            cls = "banner-error"
+            verdict = "Not proven: this run did not finish"
         elif failed:
             cls = "banner-error"
             verdict = (f"Not proven: {failed} of {plural(total, 'property', 'properties')} could not be "
                        f"checked (system errors, not word loss)")
+        elif never or ended == "interrupted":
+            cls = "banner-error"
+            verdict = (f"Not proven: the run was interrupted; {never} of "
+                       f"{plural(total, 'property', 'properties')} did not run")
         elif statuses.get("passed"):
             cls = "banner-kept"
             verdict = (f"Every clinical word was kept: {plural(statuses['passed'], 'property', 'properties')} "
@@ -387,15 +412,17 @@ def _banner(doc: _Doc, cases: Sequence[Case], summary: Mapping[str, Any] | None,
         if lost and failed:
             lines.append(f"{plural(failed, 'property', 'properties')} could not be checked: system errors "
                          f"(not word loss).")
+        if never and (lost or failed):
+            lines.append(f"{plural(never, 'property', 'properties')} did not run.")
         if statuses.get("unsupported"):
             lines.append(f"{plural(statuses['unsupported'], 'property', 'properties')} not supported by the "
                          f"target (not run).")
         sent = summary.get("payloads_sent")
         if isinstance(sent, int):
             lines.append(f"{_number(sent)} notes and documents sent to {_esc(summary.get('target') or 'the target')}.")
-        never = _strs(summary.get("never_exercised"))
-        if never:
-            lines.append("Never exercised: " + ", ".join(_esc(k) for k in never) + ".")
+        unexercised = _strs(summary.get("never_exercised"))
+        if unexercised and ended != "not-started":  # nothing was sent: a list of everything says nothing
+            lines.append("Never exercised: " + ", ".join(_esc(k) for k in unexercised) + ".")
         if older:
             lines.append(f"{plural(older, 'saved case')} below came from earlier runs.")
     elif cases:
