@@ -75,12 +75,23 @@ class Case:
     """battery (found by the plugin) or incident (written from a reported sent/received pair)."""
     uid: str = ""
     """The payload id the case was sent under (a replay sends it under a new one)."""
+    signature: str = ""
+    """The mechanism that makes this loss distinct from the run's others (:func:`journal_fuzz.reduce.signature`)."""
+    reduction: dict[str, Any] = field(default_factory=dict)
+    """How the case was reduced: round trips, seconds, complete, characters before and after."""
+    seen: int | None = None
+    """How many payloads of the run showed this loss."""
+    companions: list[dict[str, Any]] = field(default_factory=list)
+    """Payloads sent together with this one that a replay sends with it again (a crossed record's other
+    payload): {"note": ...} or {"resource", "wire", "version"}."""
     path: Path | None = None
 
     @classmethod
     def from_exchange(cls, exchange: Exchange, *, prop: str = "", language: str = "", target: str = "",
                       seed: int | None = None, nondeterministic: bool = False, reruns: list[Any] | None = None,
-                      versions: dict[str, Any] | None = None, source: str = "battery") -> Case:
+                      versions: dict[str, Any] | None = None, source: str = "battery", signature: str = "",
+                      reduction: dict[str, Any] | None = None, seen: int | None = None,
+                      companions: Iterable[Payload] = ()) -> Case:
         """The case for one exchange (a battery loss, or a reported sent/received pair)."""
         payload = exchange.payload
         language = language or payload.language
@@ -94,7 +105,20 @@ class Case:
             received = {"resource": exchange.received}
         return cls(carries=payload.carries, sent=sent, received=received, verdict=exchange.verdict.to_dict(),
                    target=target, seed=seed, prop=prop, language=language, nondeterministic=nondeterministic,
-                   reruns=list(reruns or []), versions=dict(versions or {}), source=source, uid=exchange.uid)
+                   reruns=list(reruns or []), versions=dict(versions or {}), source=source, uid=exchange.uid,
+                   signature=signature, reduction=dict(reduction or {}), seen=seen,
+                   companions=[_companion(p) for p in companions])
+
+    def companion_payloads(self) -> list[Payload]:
+        """What a replay sends together with the case (a crossed record's other payload)."""
+        out: list[Payload] = []
+        for c in self.companions:
+            if isinstance(c.get("note"), dict):
+                out.append(TextPayload(Note.from_dict(c["note"])))
+            elif isinstance(c.get("resource"), dict):
+                out.append(FhirPayload.saved(c["resource"], wire=str(c.get("wire", "json")),
+                                             version=str(c.get("version", "R4B"))))
+        return out
 
     def payload(self) -> Payload:
         """What to send to try this case again (a FHIR resource is re-stamped with a fresh uid when sent)."""
@@ -133,6 +157,10 @@ class Case:
             "seed": self.seed, "uid": self.uid,
             "kinds": self.kinds, "nondeterministic": self.nondeterministic, "sent": self.sent,
             "received": self.received, "verdict": self.verdict, "reruns": self.reruns, "versions": self.versions,
+            **({"signature": self.signature} if self.signature else {}),
+            **({"reduction": self.reduction} if self.reduction else {}),
+            **({"seen": self.seen} if self.seen is not None else {}),
+            **({"companions": self.companions} if self.companions else {}),
         }
 
     def save(self, directory: Path) -> Path:
@@ -148,7 +176,9 @@ class Case:
             # A system can return text UTF-8 cannot carry (lone surrogates); JSON's \\u escapes can, and read back
             # to exactly what came back.
             body = json.dumps(data, ensure_ascii=True, indent=2, sort_keys=False)
-        digest = hashlib.sha1(json.dumps(self.sent, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:10]
+        named = json.dumps(self.sent, sort_keys=True, ensure_ascii=False) + (f"\n{self.signature}" if self.signature
+                                                                           else "")
+        digest = hashlib.sha1(named.encode()).hexdigest()[:10]
         kind = self.kinds[0] if self.kinds else "kept"
         stem = "-".join(x for x in (self.prop, self.language, kind) if x) or "case"
         path = directory / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', stem)}-{digest}.json"
@@ -161,6 +191,14 @@ class Case:
         if isinstance(note, dict):
             return Note.from_dict(note)
         return Note(text=self.sent["text"], language=self.language or "sv")
+
+
+def _companion(payload: Payload) -> dict[str, Any]:
+    if isinstance(payload, TextPayload):
+        return {"note": payload.note.to_dict()}
+    from journal_fuzz.exchange import new_uid
+
+    return {"resource": payload.stamped(new_uid()), "wire": payload.wire, "version": payload.version}
 
 
 def _finding_key(f: dict[str, Any]) -> tuple[str, str]:
@@ -201,7 +239,11 @@ def load_case(path: str | Path) -> Case:
                 prop=data.get("property", ""), language=data.get("language", ""),
                 nondeterministic=bool(data.get("nondeterministic")), reruns=list(data.get("reruns") or []),
                 versions=dict(data.get("versions") or {}), created=data.get("created", ""),
-                source=data.get("source", "battery"), uid=str(data.get("uid") or ""), path=Path(path))
+                source=data.get("source", "battery"), uid=str(data.get("uid") or ""),
+                signature=str(data.get("signature") or ""),
+                reduction=dict(data["reduction"]) if isinstance(data.get("reduction"), dict) else {},
+                seen=data["seen"] if isinstance(data.get("seen"), int) else None,
+                companions=[c for c in data.get("companions") or [] if isinstance(c, dict)], path=Path(path))
 
 
 class CaseList(list[Case]):

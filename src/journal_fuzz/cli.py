@@ -76,15 +76,23 @@ def _adapter_config(args: argparse.Namespace) -> Any:
 def _cmd_replay(args: argparse.Namespace) -> int:
     from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for, redact_credentials
     from journal_fuzz.cases import load_case
-    from journal_fuzz.exchange import check_carries, send
+    from journal_fuzz.exchange import check_carries, send, send_many
 
     case = load_case(args.case)
     adapter = adapter_for(args.target, _adapter_config(args))
     payload = case.payload()
     check_carries(adapter, payload)
+    # A crossed record is replayed as it happened: together with the payload whose text came back in it.
+    companions = case.companion_payloads()
     try:
         with adapter:
-            verdict = send(adapter, payload).verdict
+            if companions:
+                first = send_many(adapter, [payload, *companions], concurrency=1 + len(companions))[0]
+                if isinstance(first, SystemUnderTestError):
+                    raise first
+                verdict = first.verdict
+            else:
+                verdict = send(adapter, payload).verdict
     except SystemUnderTestError as exc:
         return _system_error(exc)
     was = ", ".join(case.kinds) or "no findings"
