@@ -92,7 +92,7 @@ def test_lossy_system_fails_with_the_clinical_finding_and_a_replayable_case(proj
         case = json.loads(path.read_text(encoding="utf-8"))
         assert case["kinds"][0] == "negation-dropped" and case["target"] == "python:systems:stop_words"
         assert case["versions"]["journal_fuzz"] and case["seed"] is not None
-        assert case["signature"].startswith("negation-dropped:") and case["reduction"]["round_trips"] >= 1
+        assert case["signature"].startswith("cue-lost:") and case["reduction"]["round_trips"] >= 1
     exe = Path(sys.executable).parent / "journal-fuzz"
     env = dict(os.environ, PYTHONPATH=str(project.path))
     still = subprocess.run([str(exe), "replay", str(cases[0]), "--target", "python:systems:stop_words"],

@@ -127,14 +127,16 @@ def _cut(offset: int) -> str:
 
 def signature(finding: Finding | Mapping[str, Any]) -> str:
     """The mechanism of a finding: its kind and the shape of what changed, the same for one defect wherever it
-    strikes ("negation-dropped:ingen", "number-changed:,→", "truncated:cut near 2000 characters")."""
+    strikes ("cue-lost:ingen", "number-changed:,→", "truncated:cut near 2000 characters")."""
     f = finding.to_dict() if isinstance(finding, Finding) else finding
     kind = str(f.get("kind") or "")
     sent, received = str(f.get("sent_text") or ""), str(f.get("received_text") or "")
     if kind in (RECORD_CROSSED, REORDERED, ENCODING_DAMAGED, WORDS_MERGED):
         return kind
     if kind in (NEGATION_DROPPED, NEGATION_ADDED) or (kind == HEDGE_CHANGED and not (sent and received)):
-        return f"{kind}:{_DIGITS.sub('#', _fold(sent or received))}"
+        # The word is the mechanism: an 'ej' dropped from "ej påvisad" (a negation) and from "ej säkerställd" (an
+        # uncertainty) is one defect.
+        return f"cue-{'lost' if sent else 'added'}:{_DIGITS.sub('#', _fold(sent or received))}"
     if kind == TRUNCATED:
         return f"{kind}:{_cut(int(f.get('sent_offset') or 0))}"
     if kind in (FIELD_DROPPED, FIELD_CHANGED):
