@@ -37,7 +37,7 @@ from journal_fuzz import strategies as jst
 from journal_fuzz.adapters.base import Adapter, SystemUnderTestError, UnsupportedError
 from journal_fuzz.constants import FHIR, TEXT, Carrier, Status
 from journal_fuzz.evidence import EVIDENCE, evidence  # re-exported: they lived here before evidence.py
-from journal_fuzz.exchange import Exchange, Payload, Pipeline, SendResult, payload_of, send, send_many
+from journal_fuzz.exchange import Exchange, Payload, Pipeline, SendResult, payload_of, send, send_together
 from journal_fuzz.kinds import RECORD_CROSSED, severity_rank
 from journal_fuzz.notes import Note
 from journal_fuzz.oracle import Finding, Verdict
@@ -360,20 +360,12 @@ def _confirm(adapter: Adapter, loss: Loss, lexicons: tuple[str, ...] = (), tries
     """Send the minimal case again on its own (a crossed record: with the payload it crossed with): a loss that
     does not come back is nondeterministic."""
     for _ in range(tries):
-        if loss.companions:
-            results = send_many(adapter, [loss.exchange.payload, *loss.companions],
-                                concurrency=1 + len(loss.companions), lexicons=lexicons)
-            result = results[0]
-            if isinstance(result, SystemUnderTestError):
-                loss.reruns.append({"error": str(result)})
-                continue
-            exchange = result
-        else:
-            try:
-                exchange = send(adapter, loss.exchange.payload, lexicons=lexicons)
-            except SystemUnderTestError as exc:
-                loss.reruns.append({"error": str(exc)})
-                continue
+        try:
+            exchange = (send_together(adapter, loss.exchange.payload, loss.companions, lexicons=lexicons)
+                        if loss.companions else send(adapter, loss.exchange.payload, lexicons=lexicons))
+        except SystemUnderTestError as exc:
+            loss.reruns.append({"error": str(exc)})
+            continue
         loss.reruns.append(exchange.received)
         if matching(exchange.verdict, loss.signature) is None:
             loss.nondeterministic = True

@@ -76,7 +76,7 @@ def _adapter_config(args: argparse.Namespace) -> Any:
 def _cmd_replay(args: argparse.Namespace) -> int:
     from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for, redact_credentials
     from journal_fuzz.cases import load_case
-    from journal_fuzz.exchange import check_carries, send, send_many
+    from journal_fuzz.exchange import check_carries, send, send_together
 
     case = load_case(args.case)
     adapter = adapter_for(args.target, _adapter_config(args))
@@ -87,10 +87,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     try:
         with adapter:
             if companions:
-                first = send_many(adapter, [payload, *companions], concurrency=1 + len(companions))[0]
-                if isinstance(first, SystemUnderTestError):
-                    raise first
-                verdict = first.verdict
+                verdict = send_together(adapter, payload, companions).verdict
             else:
                 verdict = send(adapter, payload).verdict
     except SystemUnderTestError as exc:

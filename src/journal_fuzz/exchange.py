@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from journal_fuzz.strategies.fhir import FhirDocument
 
 __all__ = ["CarrierError", "Exchange", "FhirPayload", "Payload", "Pipeline", "SendResult", "TextPayload", "judge",
-           "new_uid", "payload_of", "send", "send_many", "texts_of"]
+           "new_uid", "payload_of", "send", "send_many", "send_together", "texts_of"]
 
 _COUNTER = itertools.count()
 
@@ -379,3 +379,18 @@ def send_many(adapter: Adapter, payloads: Sequence[Payload], *, concurrency: int
     finally:
         if own:
             line.close()
+
+
+def send_together(adapter: Adapter, payload: Payload, companions: Sequence[Payload], *,
+                  lexicons: Sequence[str] = ()) -> Exchange:
+    """Send ``payload`` at the same time as ``companions`` (a crossed record, replayed as it happened) and return
+    its exchange; when its own record came back whole but a companion's holds its text, the companion's: a crossing
+    shows in whichever record the race put the other's text. A failing system raises
+    :class:`~journal_fuzz.adapters.base.SystemUnderTestError`."""
+    results = send_many(adapter, [payload, *companions], concurrency=1 + len(companions), lexicons=lexicons)
+    for result in results:
+        if isinstance(result, SystemUnderTestError):
+            raise result
+    exchanges = [r for r in results if isinstance(r, Exchange)]
+    crossed = [e for e in exchanges[1:] if e.extra.get("crossed_uid") == exchanges[0].uid]
+    return crossed[0] if exchanges[0].ok and crossed else exchanges[0]

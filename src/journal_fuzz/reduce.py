@@ -97,7 +97,11 @@ def _fold(text: str) -> str:
 
 
 def _shape(text: str) -> str:
-    """Word classes: letters ``a`` (``A`` for a word of twenty letters or more), digits ``#``, the rest kept."""
+    """Word classes: letters ``a`` (``A`` for a word of twenty letters or more), digits ``#``, the rest kept; a
+    stretch of more than three words is only its length class."""
+    words = len(text.split())
+    if words > 3:
+        return "4+ words" if words < 10 else "10+ words"
     out = _LETTERS.sub(lambda m: "A" if len(m.group()) >= 20 else "a", _fold(text))
     return _DIGITS.sub("#", out)
 
@@ -142,7 +146,13 @@ def signature(finding: Finding | Mapping[str, Any]) -> str:
     if kind in (FIELD_DROPPED, FIELD_CHANGED):
         return f"{kind}:{_INDEX.sub('#', str(f.get('path') or ''))}"
     if sent and received:
-        a, b = _core(_fold(sent), _fold(received))
+        pairs = list(zip(_fold(sent).split(), _fold(received).split(), strict=False))
+        if len(sent.split()) == len(received.split()) and len(pairs) > 1:
+            # Word for word ("2,5 µg" → "25 mg"): the first word that changed is this finding's mechanism (the
+            # others are found on their own where they strike alone).
+            a, b = next(_core(x, y) for x, y in pairs if x != y)
+        else:
+            a, b = _core(_fold(sent), _fold(received))
         return f"{kind}:{_side(a)}→{_side(b)}"
     return f"{kind}:{'-' if sent else '+'}{_shape(sent or received)}"
 
@@ -262,6 +272,8 @@ class Reduction:
 
     def describe(self) -> str:
         """One line for the failure text."""
+        if self.round_trips == 0 and self.reason != "minimal":
+            return f"not reduced: {self.reason}"
         trips = f"{self.round_trips} round trip{'s' if self.round_trips != 1 else ''}"
         what = f"{self.original_size} → {self.size} characters in {trips}, {self.seconds:.1f} s"
         if self.complete:
