@@ -210,9 +210,10 @@ def test_one_run_reports_two_distinct_losses_of_one_system(project: pytest.Pytes
 def test_a_budget_that_ends_reduction_early_still_saves_and_replays_the_case(project: pytest.Pytester) -> None:
     with SlowPeer(0.05, 8, ["cue-after-verb"]) as peer:
         result = _battery(project, peer, "--journal-fuzz-properties=structure", "--journal-fuzz-examples=40",
-                          "--journal-fuzz-shrink-budget=3")
+                          "--journal-fuzz-shrink-budget=3", "--journal-fuzz-report=report.html")
         result.assert_outcomes(failed=1)
         assert "NOT FULLY REDUCED (the shrink budget of 3 round trips ran out)" in result.stdout.str()
+        assert 'class="warn not-reduced"' in (project.path / "report.html").read_text(encoding="utf-8")
         cases = _cases(project)
         assert cases
         for case in cases:
