@@ -94,6 +94,9 @@ class Settings:
     fhir_version: str = option("R4B", "FHIR version of generated resources (default R4B)", choices=("R4B", "R5"))
     lexicon: tuple[str, ...] = option((), "site lexicons (TOML, comma-separated) merged over the packaged ones for "
                                           "the oracle", metavar="PATH,...")
+    shrink_budget: str = option("60s", "what reducing each distinct loss to its minimal case may cost: a time "
+                                       "(60s, 2m) or round trips (200); default 60s, 0 reports cases unreduced",
+                                metavar="TIME|N")
     report: str | None = option(None, "write a self-contained HTML report of the run", metavar="PATH")
     skip_without_target: bool = option(False, "skip the tests that use the journal_fuzz_adapter fixture when no "
                                                    "target is given (by default they fail: a run without a target "

@@ -376,3 +376,30 @@ def test_a_truncation_at_no_cap_says_where_it_was_cut() -> None:
     f = head(jf.compare(sent, "Fraktur påvisas", "sv"))
     assert f.kind == "truncated" and "the last 4 characters" in f.explanation and len(sent) - 15 == 4
     assert 15 not in CAPS and "cut off after" in heading(f.to_dict())
+
+
+@pytest.mark.parametrize(("sent", "received", "before"), [
+    # The cut leaves the first letter of a word that also appears later ("i" of "inte" and "i händerna"): the
+    # alignment matches that letter far away, and the stretch between must not read as a lost side.
+    ("MR visar ingen fraktur. Patienten har inte feber. Ömhet över höger njurbäcken. Ödem i händerna bds.",
+     "MR visar fraktur. Patienten har i", "negation-dropped"),
+    ("Waran 2,5 mg. Fraktur i vänster knä och höger fot.", "Waran 25 mg. Fraktur i v", "number-changed"),
+    ("Patienten har ingen feber och mår bra idag. Kontroll om två veckor.",
+     "Patienten har feber och mår bra idag. Kontroll", "negation-dropped"),
+])
+def test_a_cut_after_other_changes_is_still_a_cut(sent: str, received: str, before: str) -> None:
+    """A system that changes words and caps a field: the received text is no strict prefix of the sent one, yet
+    the end was cut off, not a side or a term dropped; the change before the cut is reported on its own."""
+    v = jf.compare(sent, received, "sv")
+    assert v.kinds == [before, "truncated"], v.explain()
+    assert "laterality-changed" not in v.kinds
+    cut = v.findings[-1]
+    assert "cut off after" in cut.explanation and cut.sent_offset > len(received) // 2
+
+
+def test_a_word_lost_near_the_end_is_not_called_a_cut() -> None:
+    """What came back after the last equal stretch must be the start of what was sent: a negation dropped before
+    the last word, with a changed number earlier, is a negation dropped, not a cut."""
+    v = jf.compare("Waran 2,5 mg. Fraktur i vänster knä. Ingen luxation.",
+                   "Waran 25 mg. Fraktur i vänster knä. Luxation.", "sv")
+    assert v.kinds == ["number-changed", "negation-dropped"], v.explain()

@@ -1,18 +1,29 @@
 """The acceptance battery: Hypothesis properties that send generated notes and FHIR documents through a system.
 
-Each :class:`Property` is run per language with :func:`run`, which sends ``concurrency`` payloads at once (many
-real losses happen only under load), compares every one, and returns an :class:`Outcome`: passed, word loss (with
-the minimal case, and whether the loss reproduces on its own), a system error, or "not supported by the target".
-The pytest plugin and ``journal-fuzz selftest`` both drive this module; it knows nothing of pytest.
+Each :class:`Property` is run per language with :func:`run`, and returns an :class:`Outcome`: passed, word loss
+(every distinct loss the run met, each with its minimal case and whether it reproduces on its own), a system error,
+or "not supported by the target". The pytest plugin and ``journal-fuzz selftest`` both drive this module; it knows
+nothing of pytest.
+
+Against a real system each round trip costs 0.3-5 s, so a run is built around that:
+
+- Hypothesis generates; it does not wait. Each example's payloads go into a :class:`~journal_fuzz.exchange.Pipeline`
+  that keeps ``concurrency`` of them in flight back to back (many real losses happen only under load), and the
+  verdicts arrive as they come back. A loss is recorded, not raised, so generation goes on to ``examples`` and one
+  run sees every loss, grouped by mechanism (:func:`journal_fuzz.reduce.signature`).
+- Each distinct loss is then reduced by :func:`journal_fuzz.reduce.reduce_loss` with the same concurrency (whole
+  rounds of candidates at once) within the shrink budget, instead of Hypothesis's shrinker, which would spend one
+  round trip per step. The example that first showed a loss is stored in the example database (when one is
+  configured), so the next run, here or on another CI machine, meets it first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,13 +37,19 @@ from journal_fuzz import strategies as jst
 from journal_fuzz.adapters.base import Adapter, SystemUnderTestError, UnsupportedError
 from journal_fuzz.constants import FHIR, TEXT, Carrier, Status
 from journal_fuzz.evidence import EVIDENCE, evidence  # re-exported: they lived here before evidence.py
-from journal_fuzz.exchange import Exchange, payload_of, send
+from journal_fuzz.exchange import Exchange, Payload, Pipeline, SendResult, payload_of, send, send_together
+from journal_fuzz.kinds import RECORD_CROSSED, severity_rank
 from journal_fuzz.notes import Note
-from journal_fuzz.oracle import Verdict
+from journal_fuzz.oracle import Finding, Verdict
+from journal_fuzz.reduce import DEFAULT_BUDGET, Budget, Reduction, matching, reduce_loss, signatures
 from journal_fuzz.strategies.fhir import FhirDocument
 
-__all__ = ["EVIDENCE", "PROPERTIES", "Loss", "Outcome", "Property", "RunConfig", "evidence", "properties_for",
-           "run"]
+__all__ = ["EVIDENCE", "MAX_REDUCED", "PROPERTIES", "Loss", "Outcome", "Property", "RunConfig", "evidence",
+           "properties_for", "run"]
+
+MAX_REDUCED = 12
+"""Distinct losses reduced per item; beyond these (a system that garbles everything) the rest are reported as
+found, so a slow system's run stays bounded."""
 
 
 @dataclass(frozen=True)
@@ -116,27 +133,46 @@ class RunConfig:
     seed: int | None = None
     derandomize: bool = False
     concurrency: int = 8
+    """Payloads in flight at once, while generating and while reducing."""
     database: ExampleDatabase | None = None
     fhir_version: str = "R4B"
     shrink: bool = True
+    """Reduce each distinct loss (False: report the payload that first showed it, as it was)."""
     on_progress: Callable[[int, int], None] | None = None
-    """Called with (payloads sent, findings so far) after every batch."""
+    """Called with (payloads sent, findings so far) after every example."""
     lexicons: tuple[str, ...] = ()
     """Site lexicon files merged over the packaged ones, for this run only."""
+    shrink_budget: Budget = field(default_factory=lambda: Budget.parse(DEFAULT_BUDGET))
+    """What reducing one distinct loss may cost (time or round trips)."""
 
 
 @dataclass
 class Loss:
-    """The minimal failing case Hypothesis found, and what re-sending it alone showed."""
+    """One distinct loss: its minimal case, how it was reduced, and what re-sending it alone showed."""
 
     exchange: Exchange
+    """The minimal case (the smallest payload that still showed the loss)."""
     nondeterministic: bool = False
     reruns: list[Any] = field(default_factory=list)
     """What came back when the case was sent again on its own."""
+    signature: str = ""
+    """The mechanism (:func:`journal_fuzz.reduce.signature`) that makes this loss distinct from the others."""
+    first: Exchange | None = None
+    """The payload that first showed the loss, as generated."""
+    seen: int = 1
+    """How many payloads of the run showed it."""
+    reduction: Reduction | None = None
+    companions: list[Payload] = field(default_factory=list)
+    """For a crossed record: the payload whose text came back in it (a replay sends them together)."""
 
     @property
     def verdict(self) -> Verdict:
         return self.exchange.verdict
+
+    @property
+    def finding(self) -> Finding:
+        """The finding this loss is about (the first with its signature)."""
+        return matching(self.verdict, self.signature) or self.verdict.findings[0]
 
 
 @dataclass
@@ -145,28 +181,67 @@ class Outcome:
     language: str
     status: Status
     sent: int = 0
+    """Payloads sent while generating (reduction's round trips are counted on each loss)."""
     first_loss_at: int | None = None
-    """How many payloads were sent before the first loss (examples until caught)."""
-    loss: Loss | None = None
+    """How many payloads were sent up to the first loss (examples until caught)."""
+    losses: list[Loss] = field(default_factory=list)
+    """Every distinct loss, most severe first."""
     error: SystemUnderTestError | None = None
     exercised: Counter[str] = field(default_factory=Counter)
     """What was sent, counted (see :data:`journal_fuzz.evidence.EVIDENCE`)."""
     longest: int = 0
     duration: float = 0.0
+    generating: float = 0.0
+    """Wall time of generation and sending, before any reduction."""
 
     @property
     def item_name(self) -> str:
         return f"{self.prop.name}-{self.language}"
 
-
-class _LossFound(AssertionError):
-    def __init__(self, loss: Loss) -> None:
-        super().__init__(loss.verdict.findings[0].headline() if loss.verdict.findings else "word loss")
-        self.loss = loss
+    @property
+    def loss(self) -> Loss | None:
+        """The first (most severe) distinct loss."""
+        return self.losses[0] if self.losses else None
 
 
 def _size(item: Note | FhirDocument) -> int:
     return len(item.text) if isinstance(item, Note) else sum(len(e.note.text) for e in item.embeds)
+
+
+@dataclass
+class _Found:
+    exchange: Exchange
+    order: int
+    choices: Any = None
+    seen: int = 1
+
+
+def _choices() -> Any:
+    """The current example's choice sequence, to store in the example database (None where Hypothesis's
+    internals differ: then nothing is stored, and nothing else changes)."""
+    try:
+        from hypothesis.control import current_build_context
+
+        return tuple(current_build_context().data.choices)
+    except Exception:
+        return None
+
+
+def _database_key(prop: Property, language: str) -> bytes:
+    return hashlib.sha384(f"journal_fuzz:{prop.name}:{language}".encode()).digest()
+
+
+def _store(database: ExampleDatabase | None, key: bytes, found: Sequence[_Found]) -> None:
+    """Put the examples that showed a loss where Hypothesis's reuse phase replays them first next time."""
+    if database is None:
+        return
+    try:
+        from hypothesis.database import choices_to_bytes
+    except ImportError:
+        return
+    for f in found:
+        if f.choices is not None:
+            database.save(key, choices_to_bytes(f.choices))
 
 
 def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> Outcome:
@@ -174,97 +249,134 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
     outcome = Outcome(prop, language, Status.PASSED)
     adapter = adapter.variant(prop.variant) if prop.variant else adapter
     lock = threading.Lock()
+    found: dict[str, _Found] = {}
     state: dict[str, Any] = {"error": None, "findings": 0}
     started = time.monotonic()
     concurrency = max(1, config.concurrency)
     strategy = prop.strategy(language, config.fhir_version, config.lexicons)
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="journal-fuzz")
+
+    def record(result: SendResult, tag: Any) -> None:
+        order, choices = tag
+        with lock:
+            if isinstance(result, SystemUnderTestError):
+                if state["error"] is None:
+                    state["error"] = result
+                return
+            outcome.sent += 1
+            if result.ok:
+                return
+            state["findings"] += 1
+            if outcome.first_loss_at is None or order + 1 < outcome.first_loss_at:
+                outcome.first_loss_at = order + 1
+            for sig in signatures(result.verdict):
+                if sig in found:
+                    found[sig].seen += 1
+                else:
+                    found[sig] = _Found(result, order, choices)
+
+    pipeline = Pipeline(adapter, concurrency=concurrency, lexicons=config.lexicons, on_result=record)
 
     def check(batch: list[Note | FhirDocument]) -> None:
         if state["error"] is not None:
-            # The system already failed: fail at once, so shrinking costs nothing and sends nothing.
+            # The system already failed: fail at once, so nothing more is sent.
             raise state["error"]
-        try:
-            results = list(pool.map(lambda it: send(adapter, payload_of(it), lexicons=config.lexicons), batch))
-        except SystemUnderTestError as exc:
-            state["error"] = exc
-            raise
-        with lock:
-            outcome.sent += len(batch)
-            for item in batch:
+        choices = _choices() if config.database is not None else None
+        for item in batch:
+            with lock:
                 outcome.exercised.update(evidence(item))
                 outcome.longest = max(outcome.longest, _size(item))
-        for exchange in results:
-            if not exchange.ok:
-                with lock:
-                    state["findings"] += 1
-                    if outcome.first_loss_at is None:
-                        outcome.first_loss_at = outcome.sent
-                raise _LossFound(Loss(exchange))
+            pipeline.submit(payload_of(item), (pipeline.submitted, choices))
         if config.on_progress is not None:
             config.on_progress(outcome.sent, state["findings"])
 
-    # Hypothesis keys its example database on the test function; give each property and language its own key.
-    check._hypothesis_internal_add_digest = f"journal_fuzz:{prop.name}:{language}".encode()  # type: ignore[attr-defined]
-    phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if config.shrink else [])
+    # Hypothesis keys its example database on the test; each property and language gets its own key.
+    key = _database_key(prop, language)
     test = settings(max_examples=config.examples, deadline=None, derandomize=config.derandomize,
-                    database=config.database, phases=phases, print_blob=False,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])(
-        # Up to K payloads at once; a loss that needs load keeps the batch large, one that does not shrinks to
-        # a single note (and each shrinking step then costs one round trip, not K).
+                    database=config.database, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                    print_blob=False, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                             HealthCheck.filter_too_much])(
+        # Up to K payloads per example; the pipeline keeps K in flight across examples.
         given(st.lists(strategy, min_size=1, max_size=concurrency))(check))
+    test._hypothesis_internal_database_key = key  # type: ignore[attr-defined]
     if config.seed is not None and not config.derandomize and config.database is None:
         # Hypothesis turns its example database off under a fixed seed; with a shared database the stored
         # failures are what make a run reproducible, so the seed is left out then.
         test = hypothesis_seed(config.seed)(test)
     try:
-        test()
-    except _LossFound as exc:
-        outcome.status = Status.LOST
-        outcome.loss = _confirm(adapter, exc.loss, config.lexicons)
-    except FlakyFailure as exc:
-        found = _first_loss(exc)
-        if found is not None:
-            outcome.status = Status.LOST
-            found.nondeterministic = True
-            outcome.loss = found
-        elif state["error"] is not None:
-            outcome.status = Status.SYSTEM_ERROR
-            outcome.error = state["error"]
-        else:
+        try:
+            test()
+        finally:
+            pipeline.drain()
+    except FlakyFailure:
+        if state["error"] is None:
             raise
-    except UnsupportedError as exc:
-        outcome.status = Status.UNSUPPORTED
-        outcome.error = exc
-    except SystemUnderTestError as exc:
-        outcome.status = Status.SYSTEM_ERROR
-        outcome.error = exc
+    except SystemUnderTestError:
+        pass
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pipeline.close()
+    outcome.generating = time.monotonic() - started
+    error = state["error"]
+    try:
+        if found:
+            outcome.losses = _losses(adapter, found, config)
+            outcome.status = Status.LOST
+            outcome.error = error
+            _store(config.database, key, [found[loss.signature] for loss in outcome.losses
+                                          if loss.signature in found])
+        elif isinstance(error, UnsupportedError):
+            outcome.status = Status.UNSUPPORTED
+            outcome.error = error
+        elif error is not None:
+            outcome.status = Status.SYSTEM_ERROR
+            outcome.error = error
+    finally:
         outcome.duration = time.monotonic() - started
     return outcome
 
 
-def _first_loss(exc: BaseException) -> Loss | None:
-    if isinstance(exc, _LossFound):
-        return exc.loss
-    for inner in getattr(exc, "exceptions", ()):
-        found = _first_loss(inner)
-        if found is not None:
-            return found
-    return None
+def _rank(found: _Found, sig: str) -> tuple[int, int]:
+    finding = matching(found.exchange.verdict, sig)
+    return (severity_rank(finding.severity) if finding else 9, found.order)
+
+
+def _losses(adapter: Adapter, found: dict[str, _Found], config: RunConfig) -> list[Loss]:
+    """Reduce and confirm every distinct loss (the most severe first), then merge those that turned out to be one
+    mechanism (each one's minimal case shows the other too)."""
+    ordered = sorted(found, key=lambda sig: _rank(found[sig], sig))
+    losses: list[Loss] = []
+    for n, sig in enumerate(ordered):
+        first = found[sig].exchange
+        loss = Loss(first, signature=sig, first=first, seen=found[sig].seen)
+        if sig == RECORD_CROSSED:
+            other = first.extra.get("crossed")
+            loss.companions = [other] if other is not None else []
+        if config.shrink and n < MAX_REDUCED:
+            loss.reduction = reduce_loss(adapter, first, sig, budget=config.shrink_budget,
+                                         concurrency=config.concurrency, lexicons=config.lexicons)
+            loss.exchange = loss.reduction.exchange
+        losses.append(_confirm(adapter, loss, config.lexicons))
+    merged: list[Loss] = []
+    for loss in losses:
+        twin = next((m for m in merged if loss.signature in signatures(m.verdict)
+                     and m.signature in signatures(loss.verdict)), None)
+        if twin is None:
+            merged.append(loss)
+        else:
+            twin.seen = max(twin.seen, loss.seen)
+    return merged
 
 
 def _confirm(adapter: Adapter, loss: Loss, lexicons: tuple[str, ...] = (), tries: int = 2) -> Loss:
-    """Send the minimal case again on its own: a loss that does not come back is nondeterministic."""
+    """Send the minimal case again on its own (a crossed record: with the payload it crossed with): a loss that
+    does not come back is nondeterministic."""
     for _ in range(tries):
         try:
-            exchange = send(adapter, loss.exchange.payload, lexicons=lexicons)
+            exchange = (send_together(adapter, loss.exchange.payload, loss.companions, lexicons=lexicons)
+                        if loss.companions else send(adapter, loss.exchange.payload, lexicons=lexicons))
         except SystemUnderTestError as exc:
             loss.reruns.append({"error": str(exc)})
             continue
         loss.reruns.append(exchange.received)
-        if exchange.ok:
+        if matching(exchange.verdict, loss.signature) is None:
             loss.nondeterministic = True
     return loss

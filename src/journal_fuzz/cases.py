@@ -81,12 +81,23 @@ class Case:
     """Evidence files to write beside the case (name suffix → bytes), e.g. ``editor.png`` from the web adapter."""
     files: list[str] = field(default_factory=list)
     """The evidence files beside the case file (names in the same directory), saved as "attachments"."""
+    signature: str = ""
+    """The mechanism that makes this loss distinct from the run's others (:func:`journal_fuzz.reduce.signature`)."""
+    reduction: dict[str, Any] = field(default_factory=dict)
+    """How the case was reduced: round trips, seconds, complete, characters before and after."""
+    seen: int | None = None
+    """How many payloads of the run showed this loss."""
+    companions: list[dict[str, Any]] = field(default_factory=list)
+    """Payloads sent together with this one that a replay sends with it again (a crossed record's other
+    payload): {"note": ...} or {"resource", "wire", "version"}."""
     path: Path | None = None
 
     @classmethod
     def from_exchange(cls, exchange: Exchange, *, prop: str = "", language: str = "", target: str = "",
                       seed: int | None = None, nondeterministic: bool = False, reruns: list[Any] | None = None,
-                      versions: dict[str, Any] | None = None, source: str = "battery") -> Case:
+                      versions: dict[str, Any] | None = None, source: str = "battery", signature: str = "",
+                      reduction: dict[str, Any] | None = None, seen: int | None = None,
+                      companions: Iterable[Payload] = ()) -> Case:
         """The case for one exchange (a battery loss, or a reported sent/received pair)."""
         payload = exchange.payload
         language = language or payload.language
@@ -101,7 +112,20 @@ class Case:
         return cls(carries=payload.carries, sent=sent, received=received, verdict=exchange.verdict.to_dict(),
                    target=target, seed=seed, prop=prop, language=language, nondeterministic=nondeterministic,
                    reruns=list(reruns or []), versions=dict(versions or {}), source=source, uid=exchange.uid,
-                   attachments=dict(exchange.extra.get("attachments") or {}))
+                   attachments=dict(exchange.extra.get("attachments") or {}),
+                   signature=signature, reduction=dict(reduction or {}), seen=seen,
+                   companions=[_companion(p) for p in companions])
+
+    def companion_payloads(self) -> list[Payload]:
+        """What a replay sends together with the case (a crossed record's other payload)."""
+        out: list[Payload] = []
+        for c in self.companions:
+            if isinstance(c.get("note"), dict):
+                out.append(TextPayload(Note.from_dict(c["note"])))
+            elif isinstance(c.get("resource"), dict):
+                out.append(FhirPayload.saved(c["resource"], wire=str(c.get("wire", "json")),
+                                             version=str(c.get("version", "R4B"))))
+        return out
 
     def payload(self) -> Payload:
         """What to send to try this case again (a FHIR resource is re-stamped with a fresh uid when sent)."""
@@ -141,6 +165,10 @@ class Case:
             "kinds": self.kinds, "nondeterministic": self.nondeterministic, "sent": self.sent,
             "received": self.received, "verdict": self.verdict, "reruns": self.reruns, "versions": self.versions,
             **({"attachments": self.files} if self.files else {}),
+            **({"signature": self.signature} if self.signature else {}),
+            **({"reduction": self.reduction} if self.reduction else {}),
+            **({"seen": self.seen} if self.seen is not None else {}),
+            **({"companions": self.companions} if self.companions else {}),
         }
 
     def save(self, directory: Path) -> Path:
@@ -149,7 +177,9 @@ class Case:
         directory.mkdir(parents=True, exist_ok=True)
         if not self.created:
             self.created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-        digest = hashlib.sha1(json.dumps(self.sent, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:10]
+        named = json.dumps(self.sent, sort_keys=True, ensure_ascii=False) + (f"\n{self.signature}" if self.signature
+                                                                           else "")
+        digest = hashlib.sha1(named.encode("utf-8", "surrogatepass")).hexdigest()[:10]
         kind = self.kinds[0] if self.kinds else "kept"
         stem = "-".join(x for x in (self.prop, self.language, kind) if x) or "case"
         path = directory / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', stem)}-{digest}.json"
@@ -183,6 +213,14 @@ class Case:
         if isinstance(note, dict):
             return Note.from_dict(note)
         return Note(text=self.sent["text"], language=self.language or "sv")
+
+
+def _companion(payload: Payload) -> dict[str, Any]:
+    if isinstance(payload, TextPayload):
+        return {"note": payload.note.to_dict()}
+    from journal_fuzz.exchange import new_uid
+
+    return {"resource": payload.stamped(new_uid()), "wire": payload.wire, "version": payload.version}
 
 
 def _finding_key(f: dict[str, Any]) -> tuple[str, str]:
@@ -255,7 +293,11 @@ def load_case(path: str | Path) -> Case:
                 nondeterministic=bool(data.get("nondeterministic")), reruns=list(data.get("reruns") or []),
                 versions=dict(data.get("versions") or {}), created=data.get("created", ""),
                 source=data.get("source", "battery"), uid=str(data.get("uid") or ""),
-                files=[str(f) for f in data.get("attachments") or [] if isinstance(f, str)], path=Path(path))
+                files=[str(f) for f in data.get("attachments") or [] if isinstance(f, str)],
+                signature=str(data.get("signature") or ""),
+                reduction=dict(data["reduction"]) if isinstance(data.get("reduction"), dict) else {},
+                seen=data["seen"] if isinstance(data.get("seen"), int) else None,
+                companions=[c for c in data.get("companions") or [] if isinstance(c, dict)], path=Path(path))
 
 
 class CaseList(list[Case]):

@@ -77,15 +77,21 @@ def _adapter_config(args: argparse.Namespace) -> Any:
 def _cmd_replay(args: argparse.Namespace) -> int:
     from journal_fuzz.adapters.base import SystemUnderTestError, adapter_for, redact_credentials
     from journal_fuzz.cases import load_case
-    from journal_fuzz.exchange import check_carries, send
+    from journal_fuzz.exchange import check_carries, send, send_together
 
     case = load_case(args.case)
     adapter = adapter_for(args.target, _adapter_config(args))
     payload = case.payload()
     check_carries(adapter, payload)
+    # A crossed record is replayed as it happened: together with the payload whose text came back in it.
+    companions = case.companion_payloads()
     try:
         with adapter:
-            verdict = send(adapter.variant_for(case.prop), payload).verdict
+            target = adapter.variant_for(case.prop)
+            if companions:
+                verdict = send_together(target, payload, companions).verdict
+            else:
+                verdict = send(target, payload).verdict
     except SystemUnderTestError as exc:
         return _system_error(exc)
     was = ", ".join(case.kinds) or "no findings"

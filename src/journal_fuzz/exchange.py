@@ -4,28 +4,38 @@ Every sender in journal_fuzz goes through :func:`send`: the battery and its conf
 ``explore``, the redaction check and the regression tests ``export-test`` writes. So there is one id scheme
 (:func:`new_uid`, fresh for every send, so a system that deduplicates never sees a repeat), one place that knows
 how a text and a FHIR payload differ on the way out, and one place that picks the oracle for what came back.
+
+Many payloads at once go through a :class:`Pipeline` (or :func:`send_many`, a batch through one): up to K in flight
+back to back, so a system that answers in a second is kept busy, and every payload that came back changed is
+checked against the others sent around it: another payload's text in this record is ``record-crossed``
+(:mod:`journal_fuzz.crossing`), not a pile of unrelated word changes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from journal_fuzz.adapters.base import Adapter
+from journal_fuzz.adapters.base import Adapter, SystemUnderTestError
 from journal_fuzz.assertions import WordLossError
 from journal_fuzz.constants import FHIR, TEXT, Carrier
+from journal_fuzz.crossing import crossed_finding, crossed_verdict, crossed_with
 from journal_fuzz.notes import Note
 from journal_fuzz.oracle import Verdict, compare
 
 if TYPE_CHECKING:
     from journal_fuzz.strategies.fhir import FhirDocument
 
-__all__ = ["CarrierError", "Exchange", "FhirPayload", "Payload", "TextPayload", "judge", "new_uid", "payload_of",
-           "send"]
+__all__ = ["CarrierError", "Exchange", "FhirPayload", "Payload", "Pipeline", "SendResult", "TextPayload", "judge",
+           "new_uid", "payload_of", "send", "send_many", "send_together", "texts_of"]
 
 _COUNTER = itertools.count()
 
@@ -213,3 +223,179 @@ def send(adapter: Adapter, payload: Payload, *, uid: str | None = None, lexicons
     if files and not exchange.ok:
         exchange.extra["attachments"] = files
     return exchange
+
+
+SendResult = Exchange | SystemUnderTestError
+"""What one send in a batch ended with: an exchange (judged), or the system's failure."""
+
+
+def texts_of(payload: Payload, resource: Any = None) -> str:
+    """The note text a payload carries (for FHIR, every text field of ``resource``, or of the notes it is built
+    from), one string: what another record can be compared with."""
+    if isinstance(payload, TextPayload):
+        return payload.note.text
+    if resource is None and payload.recipe is not None:
+        return "\n".join(n.text for n in payload.notes)
+    from journal_fuzz.fhir import extract_texts
+
+    found = resource if isinstance(resource, dict) else payload.resource
+    return "\n".join(f.text for f in extract_texts(found)) if isinstance(found, dict) else ""
+
+
+@dataclass
+class _InFlight:
+    uid: str
+    payload: Payload
+    text: str | None = None
+
+    def texts(self) -> str:
+        if self.text is None:
+            self.text = texts_of(self.payload)
+        return self.text
+
+
+class Pipeline:
+    """Send payloads through one started adapter with up to ``concurrency`` in flight, back to back: a new payload
+    goes out as soon as any earlier one is back, not when a whole batch is.
+
+    :meth:`submit` blocks while ``concurrency`` sends are in flight; ``on_result(result, tag)`` is called (in a
+    sending thread) for every payload as it comes back. A payload that came back changed is compared with the
+    ``window`` payloads submitted most recently (those in flight beside it, and just before): when its record holds
+    another's text, the verdict is one ``record-crossed`` finding and ``exchange.extra["crossed"]`` is that other
+    payload. An exception that is not the system's failure (a bug) is raised again by the next :meth:`submit` or
+    :meth:`drain`.
+    """
+
+    def __init__(self, adapter: Adapter, *, concurrency: int, lexicons: Sequence[str] = (),
+                 on_result: Callable[[SendResult, Any], None] | None = None, window: int | None = None) -> None:
+        self.adapter = adapter
+        self.concurrency = max(1, concurrency)
+        self.lexicons = tuple(lexicons)
+        self.on_result = on_result
+        self.submitted = 0
+        self._slots = threading.BoundedSemaphore(self.concurrency)
+        self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="journal-fuzz")
+        self._recent: deque[_InFlight] = deque(maxlen=window or max(64, 4 * self.concurrency))
+        self._lock = threading.Lock()
+        self._pending: set[Future[SendResult]] = set()
+        self._failure: BaseException | None = None
+
+    def submit(self, payload: Payload, tag: Any = None) -> Future[SendResult]:
+        """Send ``payload`` as soon as a slot is free; the future holds its :data:`SendResult`."""
+        self._raise_failure()
+        check_carries(self.adapter, payload)
+        self._slots.acquire()
+        entry = _InFlight(new_uid(), payload)
+        with self._lock:
+            self._recent.append(entry)
+            self.submitted += 1
+        try:
+            future = self._pool.submit(self._one, entry, tag)
+        except BaseException:
+            self._slots.release()
+            raise
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[SendResult]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def _one(self, entry: _InFlight, tag: Any) -> SendResult:
+        try:
+            result: SendResult
+            try:
+                result = send(self.adapter, entry.payload, uid=entry.uid, lexicons=self.lexicons)
+            except SystemUnderTestError as exc:
+                result = exc
+            else:
+                if not result.ok:
+                    self._check_crossed(result, entry)
+            if self.on_result is not None:
+                self.on_result(result, tag)
+            return result
+        except BaseException as exc:
+            self._failure = self._failure or exc
+            raise
+        finally:
+            self._slots.release()
+
+    def _check_crossed(self, exchange: Exchange, entry: _InFlight) -> None:
+        with self._lock:
+            others = [e for e in self._recent if e.uid != entry.uid]
+        if not others:
+            return
+        fhir = not isinstance(exchange.payload, TextPayload)
+        received = texts_of(exchange.payload, exchange.received) if fhir else exchange.received
+        own = texts_of(exchange.payload, exchange.sent) if fhir else exchange.sent
+        if not isinstance(received, str) or not isinstance(own, str):
+            return
+        crossing = crossed_with(received, own, [e.texts() for e in others])
+        if crossing is None:
+            return
+        other = others[crossing.other]
+        exchange.extra["uncrossed_kinds"] = exchange.verdict.kinds
+        exchange.extra["crossed"] = other.payload
+        exchange.extra["crossed_uid"] = other.uid
+        exchange.verdict = crossed_verdict(exchange.verdict, crossed_finding(
+            received, crossing, other_uid=other.uid, path="(all text fields)" if fhir else None))
+
+    def drain(self) -> None:
+        """Wait until every submitted payload is back (or failed)."""
+        while True:
+            with self._lock:
+                pending = list(self._pending)
+            if not pending:
+                break
+            for future in pending:
+                with contextlib.suppress(BaseException):  # raised below, once, as the pipeline's failure
+                    future.result()
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def close(self) -> None:
+        """Stop: wait for what is in flight, send nothing more."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def send_many(adapter: Adapter, payloads: Sequence[Payload], *, concurrency: int, lexicons: Sequence[str] = (),
+              pipeline: Pipeline | None = None) -> list[SendResult]:
+    """Send ``payloads`` with up to ``concurrency`` in flight (through ``pipeline`` when given, so its window of
+    recent payloads is shared) and return their results in order; crossed records are marked as
+    :class:`Pipeline` marks them."""
+    own = pipeline is None
+    line = pipeline or Pipeline(adapter, concurrency=concurrency, lexicons=lexicons)
+    try:
+        futures = [line.submit(p) for p in payloads]
+        line.drain()
+        return [f.result() for f in futures]
+    finally:
+        if own:
+            line.close()
+
+
+def send_together(adapter: Adapter, payload: Payload, companions: Sequence[Payload], *,
+                  lexicons: Sequence[str] = ()) -> Exchange:
+    """Send ``payload`` at the same time as ``companions`` (a crossed record, replayed as it happened) and return
+    its exchange; when its own record came back whole but a companion's holds its text, the companion's: a crossing
+    shows in whichever record the race put the other's text. A failing system raises
+    :class:`~journal_fuzz.adapters.base.SystemUnderTestError`."""
+    results = send_many(adapter, [payload, *companions], concurrency=1 + len(companions), lexicons=lexicons)
+    for result in results:
+        if isinstance(result, SystemUnderTestError):
+            raise result
+    exchanges = [r for r in results if isinstance(r, Exchange)]
+    crossed = [e for e in exchanges[1:] if e.extra.get("crossed_uid") == exchanges[0].uid]
+    return crossed[0] if exchanges[0].ok and crossed else exchanges[0]

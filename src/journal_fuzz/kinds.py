@@ -186,6 +186,10 @@ FIELD_DROPPED = kind("field-dropped", "a whole text field did not come back",
                      lambda f: f"A text field did not come back: {_s(f.get('path')) or _q(_s(f.get('sent_text')))}")
 FIELD_CHANGED = kind("field-changed", "a structured field changed",
                      lambda f: f"A field changed: {_s(f.get('path')) or _became(f)}")
+RECORD_CROSSED = kind(
+    "record-crossed", "another payload's text came back in this record: another patient's words in this patient's "
+                      "record (a privacy incident), sent at the same time",
+    lambda f: f"Another record's text came back in this one: {_q(_s(f.get('received_text')))}")
 
 KINDS: tuple[str, ...] = tuple(KIND)
 """Every kind a finding can have, in registry order."""

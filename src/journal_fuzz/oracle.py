@@ -347,6 +347,12 @@ class _Comparison:
         else:
             hunks = [_Hunk(i1, i2, j1, j2, list(range(i1, i2)), list(range(j1, j2)))
                      for tag, i1, i2, j1, j2 in self.ops if tag != "equal"]
+            tail = self._cut_tail()
+            if tail is not None:
+                k, j = tail
+                hunks = [h for h in hunks if h.i1 < k] + [
+                    _Hunk(k, len(self.ts), j, len(self.tr), list(range(k, len(self.ts))),
+                          list(range(j, len(self.tr))), truncated=True)]
             if self.policy.markup:
                 hunks = [h for h in hunks if not self._markup_only(h)]
             hunks.extend(self._moves(hunks))
@@ -380,14 +386,37 @@ class _Comparison:
             return None  # only a final full stop: punctuation, not a cut
         return _Hunk(k, len(ks), j, len(kr), list(range(k, len(ks))), list(range(j, len(kr))), truncated=True)
 
+    def _cut_tail(self) -> tuple[int, int] | None:
+        """Where the text was cut when the system also changed words before the cut (so the received text is no
+        strict prefix): after the last stretch of at least three equal words, what came back (at most two words,
+        and the start of what was sent) ends the received text while words of the sent one go on. The alignment
+        may match a short leftover such as the "i" of a cut-off "inte" to a later "i"; the anchor ignores that."""
+        ks, kr = self.ts.keys, self.tr.keys
+        anchor = next((op for op in reversed(self.ops) if op[0] == "equal" and (op[2] - op[1] >= 3 or op[1] == 0)),
+                      None)
+        if anchor is None:
+            return None
+        _, _, i2, _, j2 = anchor
+        if i2 == len(ks):
+            return None
+        lost, kept = "".join(ks[i2:]), "".join(kr[j2:])
+        if len(kr) - j2 > 2 or not lost.startswith(kept) or len(lost) - len(kept) <= 1:
+            return None
+        if not any(k[:1].isalnum() for k in ks[i2 + len(kr) - j2:]):
+            return None
+        return i2, j2
+
     def _cut(self, h: _Hunk) -> str:
         """Where the text was cut and how much was lost, counted in characters of the two texts as they are."""
         sent, received = self.ts.text, self.tr.text
         kept = len(received)
         lost_words = len([k for k in (self.ts.keys[i] for i in h.s_idx) if k[:1].isalnum()])
-        lost = sent[kept:] if sent.startswith(received) else self.ts.original(h.s_idx[0], len(self.ts)) \
-            if h.s_idx else ""
-        missing = len(sent) - kept
+        if sent.startswith(received):
+            lost, missing = sent[kept:], len(sent) - kept
+        else:  # other words changed before the cut: count from where the cut stretch starts on each side
+            tail = self.ts.original(h.s_idx[0], len(self.ts)) if h.s_idx else ""
+            came = self.tr.original(h.r_idx[0], len(self.tr)) if h.r_idx else ""
+            lost, missing = tail[len(came):] if tail.startswith(came) else tail, max(0, len(tail) - len(came))
         if not kept or not received.strip():
             return f"cut off before the first word: nothing came back of '{clip(printable(sent))}'"
         size = len(received.encode("utf-8", "surrogatepass"))

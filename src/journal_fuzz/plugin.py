@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest._code.code import TerminalRepr  # what repr_failure may return; pytest exports no public name
 from hypothesis.database import ExampleDatabase
 
-from _journal_fuzz_pytestplugin import PROFILES, Settings
+from _journal_fuzz_pytestplugin import PROFILES, Settings, bad_setting, on_command_line
 from journal_fuzz.adapters.base import (
     Adapter,
     AdapterConfig,
@@ -33,13 +34,14 @@ from journal_fuzz.adapters.base import (
     adapter_for,
     redact_credentials,
 )
-from journal_fuzz.battery import Outcome, Property, RunConfig, properties_for, run
+from journal_fuzz.battery import Loss, Outcome, Property, RunConfig, properties_for, run
 from journal_fuzz.cases import Case, CaseError, load_case, system_software, versions
 from journal_fuzz.constants import Status
 from journal_fuzz.evidence import summary
 from journal_fuzz.exchange import TextPayload
 from journal_fuzz.preflight import check_settings
-from journal_fuzz.report.failure import failure_message
+from journal_fuzz.reduce import Budget, BudgetError
+from journal_fuzz.report.failure import failure_message, failures_message
 from journal_fuzz.report.terminal import evidence_table
 from journal_fuzz.runs import how_it_ended, new_run, not_run, write_record
 from journal_fuzz.wording import printable
@@ -77,6 +79,11 @@ class JournalFuzzSession:
         """Where failing cases are saved (a relative ``cases`` is under the root directory)."""
         self.lexicons = tuple(str(root / p) for p in settings.lexicon)
         """Site lexicon files for the oracle, by absolute path (relative ones are under the root directory)."""
+        try:
+            self.shrink_budget = Budget.parse(settings.shrink_budget)
+        except BudgetError as exc:
+            raise bad_setting("shrink_budget", settings.shrink_budget, str(exc),
+                              on_command_line(config, "shrink_budget")) from None
         if not self.worker:  # the controller checked them before any worker started
             check_settings(config, settings, self.lexicons, self.cases)
         try:
@@ -140,7 +147,7 @@ class JournalFuzzSession:
         s = self.settings
         return RunConfig(examples=s.examples, seed=self.seed, derandomize=s.derandomize,
                          concurrency=s.concurrency, database=self.database(), fhir_version=s.fhir_version,
-                         on_progress=on_progress, lexicons=self.lexicons)
+                         on_progress=on_progress, lexicons=self.lexicons, shrink_budget=self.shrink_budget)
 
     # -- hooks ------------------------------------------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)
@@ -256,9 +263,9 @@ class JournalFuzzSession:
         cases = []
         lines: list[str] = []
         for item in data["items"]:
-            if item.get("case"):
+            for path in item.get("cases") or ([item["case"]] if item.get("case") else []):
                 try:
-                    cases.append(load_case(item["case"]))
+                    cases.append(load_case(path))
                 except CaseError as exc:
                     lines.append(f"journal_fuzz: {exc}")
         report = str(self.config.rootpath / self.settings.report) if self.settings.report else None
@@ -362,14 +369,20 @@ class BatteryItem(pytest.Item):
         if outcome.status == Status.UNSUPPORTED:
             pytest.skip(f"not supported by the target: {outcome.error}")
         if outcome.status == Status.LOST and outcome.loss is not None:
-            raise WordLossFailure(self._report_loss(outcome, self.journal_fuzz.adapter))
+            raise WordLossFailure(self._report_losses(outcome, self.journal_fuzz.adapter))
 
-    def _record(self, outcome: Outcome, adapter: Adapter, case: str | None = None) -> None:
+    def _record(self, outcome: Outcome, adapter: Adapter, cases: list[str] | None = None) -> None:
+        cases = cases or []
         record = {
             "item": outcome.item_name, "property": self.prop.name, "language": self.language,
             "status": outcome.status, "sent": outcome.sent, "first_loss_at": outcome.first_loss_at,
             "duration": round(outcome.duration, 3), "longest": outcome.longest,
-            "kinds": outcome.loss.verdict.kinds if outcome.loss else [], "case": case,
+            "kinds": list(dict.fromkeys(k for loss in outcome.losses for k in loss.verdict.kinds)),
+            "case": cases[0] if cases else None, "cases": cases,
+            "losses": [{"signature": loss.signature, "kinds": loss.verdict.kinds, "seen": loss.seen,
+                        "case": cases[n] if n < len(cases) else None, "nondeterministic": loss.nondeterministic,
+                        "reduction": loss.reduction.to_dict() if loss.reduction else None}
+                       for n, loss in enumerate(outcome.losses)],
             "nondeterministic": bool(outcome.loss and outcome.loss.nondeterministic),
             "error": str(outcome.error) if outcome.error else None, "exercised": dict(outcome.exercised),
             "system": system_software(adapter), "described": adapter.describe(),
@@ -386,44 +399,89 @@ class BatteryItem(pytest.Item):
         props = [p for p in self.user_properties if p[0] != "journal_fuzz_status"]
         self.user_properties[:] = [("journal_fuzz_status", str(record["status"])), *props]
 
-    def _report_loss(self, outcome: Outcome, adapter: Adapter) -> str:
+    def _report_losses(self, outcome: Outcome, adapter: Adapter) -> str:
+        """Save every distinct loss as its own case and say each one: its finding, minimal case and replay line."""
+        messages: list[str] = []
+        paths: list[str] = []
+        views: list[str] = []
+        for loss in outcome.losses:
+            message, path, view = self._report_loss(loss, outcome, adapter)
+            messages.append(message)
+            paths.append(path)
+            views.append(view)
+        self.user_properties.append(("finding_kinds", ",".join(
+            dict.fromkeys(k for loss in outcome.losses for k in loss.verdict.kinds))))
+        for path in paths:
+            self.user_properties.append(("case", path))
+        self._record(outcome, adapter, paths)
+        self.side_by_side = "".join(views)
+        text = failures_message(outcome.item_name, messages)
+        if outcome.error is not None:
+            text += f"\n\nthe system also failed during the run (a system error, not word loss): {outcome.error}"
+        return text
+
+    def _report_loss(self, loss: Loss, outcome: Outcome, adapter: Adapter) -> tuple[str, str, str]:
         session = self.journal_fuzz
-        loss = outcome.loss
-        assert loss is not None
         exchange = loss.exchange
         payload = exchange.payload
+        finding = loss.finding
         if isinstance(payload, TextPayload):
             sent_text, received_text, what = exchange.sent, exchange.received, f"note ({self.language})"
         else:
-            first = loss.verdict.findings[0]
-            sent_text, received_text = _texts_at(exchange.sent, exchange.received, first.path)
+            sent_text, received_text = _texts_at(exchange.sent, exchange.received, finding.path)
             what = f"{payload.kind} ({payload.wire}, {self.language})"
         case = Case.from_exchange(exchange, prop=self.prop.name, language=self.language,
                                   target=session.settings.target, seed=session.seed,
                                   nondeterministic=loss.nondeterministic, reruns=loss.reruns,
-                                  versions=versions(adapter))
+                                  versions=versions(adapter), signature=loss.signature,
+                                  reduction=loss.reduction.to_dict() if loss.reduction else None, seen=loss.seen,
+                                  companions=loss.companions)
         path = case.save(session.cases)
         shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
         replay = (f"journal-fuzz replay {shlex.quote(shown)} "
                   f"--target {shlex.quote(redact_credentials(session.settings.target))}")
-        self.user_properties.append(("finding_kinds", ",".join(loss.verdict.kinds)))
-        self.user_properties.append(("case", str(path)))
-        self._record(outcome, adapter, str(path))
-        self.side_by_side = _side_by_side(sent_text, received_text, loss.verdict.to_dict()["findings"], self.language)
-        return failure_message(verdict=loss.verdict, sent=sent_text, received=received_text, what=what,
-                               item=f"{self.prop.name}-{self.language}", seed=session.seed,
-                               target=adapter.describe(), case_path=shown, replay=replay,
-                               nondeterministic=loss.nondeterministic,
-                               reruns=[r for r in loss.reruns if isinstance(r, str)])
+        view = _side_by_side(sent_text, received_text, loss.verdict.to_dict()["findings"], self.language)
+        reduction = loss.reduction.describe() if loss.reduction else "not reduced (shrinking is off)"
+        seen = f"seen in {loss.seen} of {outcome.sent} payloads sent" if loss.seen > 1 else None
+        message = failure_message(verdict=loss.verdict, sent=sent_text, received=received_text, what=what,
+                                  item=f"{self.prop.name}-{self.language}", seed=session.seed,
+                                  target=adapter.describe(), case_path=shown, replay=replay,
+                                  nondeterministic=loss.nondeterministic,
+                                  reruns=[r for r in loss.reruns if isinstance(r, str)], finding=finding,
+                                  reduction=reduction, seen=seen)
+        return message, str(path), view
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
+                     style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, (WordLossFailure, SystemUnderTestFailure)):
-            return printable(str(excinfo.value))
+            return _Failure(printable(str(excinfo.value)))
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[str, int | None, str]:
         return "journal_fuzz", None, self.name
+
+
+class _Crash:
+    """What pytest's short summary and JUnit's ``message`` attribute show: the headline alone."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class _Failure(TerminalRepr):
+    """An item's failure text for pytest: printed whole in the failures section, but only its first line in the
+    short summary (pytest prints a plain-string failure there again in full when it runs on CI)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.reprcrash = _Crash(next((line for line in text.splitlines() if line.strip()), text))
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def _side_by_side(sent: str, received: str, findings: list[dict[str, Any]], language: str) -> str:

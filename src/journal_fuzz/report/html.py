@@ -725,6 +725,7 @@ def _case_section(doc: _Doc, n: int, case: Case, heading: str, older: bool) -> N
         doc.add('<p class="warn nondeterministic"><strong>Nondeterministic word loss.</strong> Words were lost '
                 "once, but when this note was sent again on its own it came back intact: the system loses words "
                 "only sometimes (for example under load, or when notes are sent at the same time).</p>")
+    _reduction(doc, case.reduction)
     fhir = case.carries == FHIR
     if fhir:
         kind = _str(case.sent.get("kind")) or _str((case.sent.get("resource") or {}).get("resourceType"))
@@ -766,6 +767,21 @@ def _case_section(doc: _Doc, n: int, case: Case, heading: str, older: bool) -> N
                     "</p>")
     doc.add('<p class="replay">Send it again (exit 1 while the loss persists, 0 once fixed):'
             f"<code>{_esc(_replay_command(case))}</code></p>", "</section>")
+
+
+def _reduction(doc: _Doc, reduction: Mapping[str, Any]) -> None:
+    """How the case was reduced; a case the shrink budget left larger than minimal says so plainly."""
+    if not reduction:
+        return
+    trips, chars = reduction.get("round_trips"), reduction.get("characters")
+    what = (f"reduced from {_esc(reduction.get('original_characters'))} to {_esc(chars)} characters in "
+            f"{_esc(trips)} round trips ({_esc(reduction.get('seconds'))} s)")
+    if reduction.get("complete", True):
+        doc.add(f'<p class="meta">Minimal case: {what}.</p>')
+    else:
+        doc.add(f'<p class="warn not-reduced"><strong>Not fully reduced</strong> '
+                f'({_esc(reduction.get("reason") or "the shrink budget ran out")}): {what}; a smaller case may '
+                "show the same loss.</p>")
 
 
 def _headline_finding(findings: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
