@@ -359,6 +359,22 @@ class Lexicon:
         """Gender, sidedness and forms of a concept (by its lemma), if the lexicon has it."""
         return self._terms.get(concept.casefold())
 
+    @property
+    def measurements(self) -> frozenset[str]:
+        """Concepts that are measured quantities or readings (``[concepts] measurement``): never a finding."""
+        return frozenset(c.casefold() for c in self.data.get("concepts", {}).get("measurement", []))
+
+    @property
+    def imaging(self) -> dict[str, frozenset[str]]:
+        """Region -> the concepts imaging of that region shows (``[concepts.imaging]``)."""
+        return {region: frozenset(c.casefold() for c in concepts)
+                for region, concepts in self.data.get("concepts", {}).get("imaging", {}).items()}
+
+    def unknown_concepts(self) -> list[str]:
+        """Keys under ``[concepts]`` that no term has (a misspelt key would otherwise classify nothing)."""
+        listed = set(self.measurements).union(*self.imaging.values())
+        return sorted(c for c in listed if c not in self._terms)
+
     def collisions(self) -> dict[str, list[str]]:
         """Surface forms listed in more than one role (a cue that is also a term, a side that is also a cue):
         the matcher can honour only one, so each is a mistake in the data. Abbreviations are not a role."""
@@ -469,7 +485,7 @@ def _check(data: dict[str, Any], source: str) -> None:
     def bad(where: str, why: str) -> LexiconError:
         return LexiconError(f"lexicon {source}: {where}: {why} (see journal_fuzz/lexicon/SCHEMA.md)")
 
-    known = [*_SCHEMA, "terms", "drugs", "units", "routes", "rules"]
+    known = [*_SCHEMA, "terms", "drugs", "units", "routes", "rules", "concepts"]
     for table, body in data.items():
         if table not in known:
             raise bad(f"[{table}]", f"unknown table; known: {', '.join(known)}")
@@ -489,6 +505,16 @@ def _check(data: dict[str, Any], source: str) -> None:
                             raise bad(f"[terms.{category}] {concept!r}",
                                       "must be a list of forms or a table {forms = [...], gender = ..., sided = ...}")
                         _check_table(f"[terms.{category}] {concept!r}", spec, _TERM_KEYS, bad)
+        elif table == "concepts":
+            for key, value in body.items():
+                if key == "measurement":
+                    if not _is_str_list(value):
+                        raise bad("[concepts] measurement", "must be a list of concept keys")
+                elif key == "imaging":
+                    if not isinstance(value, dict) or not all(_is_str_list(v) for v in value.values()):
+                        raise bad("[concepts.imaging]", "must be a table of region = [concept keys]")
+                else:
+                    raise bad(f"[concepts] {key}", "unknown key; known: measurement, imaging")
         elif table == "rules":
             for form, spec in body.items():
                 _check_table(f"[rules] {form!r}", spec, _RULE_KEYS, bad)

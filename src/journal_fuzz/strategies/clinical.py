@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from journal_fuzz.constants import CAPS
 from journal_fuzz.notes import Fact, Note
-from journal_fuzz.strategies.grammar import CONSTRUCTIONS, ROLES, Frame, Grammar, Word, grammar
+from journal_fuzz.strategies.grammar import CONSTRUCTIONS, ROLES, Frame, Grammar, Word, grammar, leads
 from journal_fuzz.synthetic import FIRST_NAMES, LAST_NAMES, TEST_PERSONNUMMER
 
 __all__ = [
@@ -117,7 +117,7 @@ def _frame(draw: st.DrawFn, g: Grammar, frame: Frame) -> Sentence:
     for piece in frame.pieces:
         kind = piece.kind
         if kind == "lit":
-            parts.append(_p(piece.arg))
+            parts.append(_p(_after(parts, piece.arg)))
         elif kind == "finding":
             finding: Word = next(values)
             parts.append(_term(finding, frame.polarity, cap=piece.cap))
@@ -128,7 +128,7 @@ def _frame(draw: st.DrawFn, g: Grammar, frame: Frame) -> Sentence:
         elif kind == "slot":
             slot = g.slots[piece.arg]
             value = next(values)
-            lead, cue = value if piece.arg == "aux" else ("", value)
+            lead, cue = value if leads(piece.arg) else ("", value)
             if lead:
                 parts.append(_p(lead + " "))
             _section, _key, fact_kind, role = ROLES[slot.role]
@@ -138,7 +138,7 @@ def _frame(draw: st.DrawFn, g: Grammar, frame: Frame) -> Sentence:
             feats.add(_ROLE_FEATURES[role] if fact_kind == "negation" else f"hedge-{role}")
             if fact_kind == "hedge":
                 feats.add("hedge")
-        elif kind in ("word", "status", "num"):
+        elif kind in ("word", "status", "num", "exam"):
             text = next(values)
             parts.append(_p(_cap(text) if piece.cap else text, "number" if kind == "num" else None))
             if kind == "num":
@@ -167,6 +167,14 @@ def _frame(draw: st.DrawFn, g: Grammar, frame: Frame) -> Sentence:
         parts = [Part(p.text, p.kind, tuple(sorted({**dict(p.attrs), "side": side[0]}.items())))
                  if p.kind == "term" and dict(p.attrs).get("concept") == organ[0].concept else p for p in parts]
     return Sentence(_capitalised(parts), frozenset(feats))
+
+
+def _after(parts: Sequence[Part], text: str) -> str:
+    """``text`` as written after ``parts``: a full stop is not written twice when the sentence ends in a word with
+    its own (an abbreviation such as *utan anm.*, *neg.*, *ev.*, *b.i.d.*)."""
+    if text.startswith(".") and parts and parts[-1].text.endswith("."):
+        return text[1:]
+    return text
 
 
 def _capitalised(parts: Sequence[Part]) -> tuple[Part, ...]:
@@ -254,7 +262,8 @@ def _medication(draw: st.DrawFn, g: Grammar) -> Sentence:
     else:
         parts.append(_p(dose, "number"))
         feats |= _number_features(dose)
-    parts += [_p(" "), _p(unit, "unit"), _p(" "), _p(route), _p(" "), _p(freq), _p(".")]
+    parts += [_p(" "), _p(unit, "unit"), _p(" "), _p(route), _p(" "), _p(freq)]
+    parts.append(_p(_after(parts, ".")))
     return Sentence(_capitalised(parts), frozenset(feats))
 
 

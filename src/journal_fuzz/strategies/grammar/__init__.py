@@ -8,6 +8,7 @@ the grammar does not list (a site lexicon's) is written in the generic frames of
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from journal_fuzz.lexicon import (
 )
 
 __all__ = ["CONSTRUCTIONS", "ROLES", "Drug", "Frame", "Grammar", "Lab", "Piece", "Slot", "Status", "Word",
-           "grammar", "raw_grammar"]
+           "grammar", "leads", "raw_grammar"]
 
 ROLES: dict[str, tuple[str, str, str, str]] = {
     # grammar role -> (lexicon section, lexicon key, fact kind, fact role)
@@ -70,7 +71,7 @@ CONSTRUCTIONS: dict[str, str] = {
 """Every construction the generators write, counted per note as ``construction:<name>`` features."""
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-_SPECIAL = frozenset({"finding", "other", "?", "side", "side-after", "both", "organ", "organs"})
+_SPECIAL = frozenset({"finding", "other", "?", "side", "side-after", "both", "organ", "organs", "exam"})
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,9 @@ class Frame:
     """Every way to write the frame, as groups (size, gender, organ system, one tuple of choices per choice the
     frame makes): one integer picks a whole sentence, and 0 is the simplest."""
     size: int = 1
+    exams: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = ()
+    """For frames naming an examination (``{exam}``): per body region, its examinations and the concepts they
+    show, so a finding is only ever written after an examination that can show it."""
 
     @property
     def features(self) -> frozenset[str]:
@@ -346,8 +350,9 @@ def _nouns(language: str, lex: Lexicon, categories: Sequence[str], plural_catego
     heads = heads or {}
     for category in categories:
         for concept in sorted(lex.terms(category)):
-            if not _usable(lex, concept) or (" " not in concept and concept.endswith(adjective_endings)):
-                continue
+            if not _usable(lex, concept) or (" " not in concept and concept.endswith(adjective_endings)) \
+                    or concept.casefold() in lex.measurements:
+                continue  # a measured quantity (puls, BMI) has a value; it is never present or absent
             info = lex.term(concept)
             forms = {f.casefold() for f in info.forms} if info else {concept}
             # Written as the lexicon spells it ("ST-höjning", "AV-block"), not as its lower-case key.
@@ -462,6 +467,10 @@ def _resolve(language: str, lex: Lexicon, data: dict[str, Any]) -> Grammar:
         return noun_cache[categories]
 
     sides = sides_of(data, lex)
+    shown = lex.imaging
+    imageable = frozenset().union(*shown.values())
+    exams = tuple((tuple(spec.get("exams", ())), shown[region]) for region, spec in data.get("imaging", {}).items()
+                  if region in shown and spec.get("exams"))
     frames: list[Frame] = []
     for spec in data.get("frame", []):
         pieces = _pieces(spec["text"])
@@ -475,6 +484,8 @@ def _resolve(language: str, lex: Lexicon, data: dict[str, Any]) -> Grammar:
             singular, plural = nouns(tuple(spec.get("terms", ())))
             pool = {"only": plural}.get(spec.get("plural", ""), singular + plural)
             terms = tuple(w for w in pool if _agrees(w, used, gendered))
+            if spec.get("imaging") or "exam" in kinds:
+                terms = tuple(w for w in terms if w.concept in imageable)
             if not terms:
                 continue
         others: tuple[Word, ...] = ()
@@ -498,7 +509,8 @@ def _resolve(language: str, lex: Lexicon, data: dict[str, Any]) -> Grammar:
         frame = Frame(
             construction=spec["construction"], text=spec["text"], pieces=pieces,
             polarity=_polarity(spec, {s.role for s in used}, "?" in kinds), terms=terms, others=others,
-            status=status, organs=organs, gendered_word=gendered_word, slots=frozenset(s.name for s in used))
+            status=status, organs=organs, gendered_word=gendered_word, slots=frozenset(s.name for s in used),
+            exams=exams if "exam" in kinds else ())
         frames.append(with_space(frame, slots, words, statuses, sides, dict(data.get("aux", {}))))
     substances = {s.casefold() for s in lex.data.get("drugs", {}).get("substances", {})}
     drugs = tuple(Drug(d["substance"], tuple(d["names"]), tuple(d["doses"]), tuple(d["units"]), tuple(d["routes"]),
@@ -519,7 +531,29 @@ def _resolve(language: str, lex: Lexicon, data: dict[str, Any]) -> Grammar:
         unused=unused)
     out.by_section = {name: tuple(f for f, spec in zip(frames, _frame_specs(data, frames), strict=True)
                                   if name in spec.get("sections", ())) for name in sections}
+    # A radiology answer's question and findings hold only what imaging shows ("Frågeställning: Fraktur?", never
+    # "Frågeställning: Hiv?").
+    aux = dict(data.get("aux", {}))
+    for name, spec in data.get("sections", {}).items():
+        if spec.get("imaging"):
+            out.by_section[name] = tuple(
+                f for f in (_shown_only(f, imageable, slots, words, statuses, sides, aux)
+                            for f in out.by_section[name]) if f is not None)
     return out
+
+
+def _shown_only(frame: Frame, imageable: frozenset[str], slots: dict[str, Slot],
+                words: dict[str, dict[str, tuple[str, ...]]], statuses: Sequence[Status],
+                sides: dict[str, tuple[tuple[str, str], ...]], aux: dict[str, list[str]]) -> Frame | None:
+    """``frame`` writing only concepts imaging shows (None when it has none); a frame without terms as it is."""
+    if not frame.terms:
+        return frame
+    kept = tuple(w for w in frame.terms if w.concept in imageable)
+    if len(kept) == len(frame.terms):
+        return frame
+    if not kept:
+        return None
+    return with_space(dataclasses.replace(frame, terms=kept), slots, words, statuses, sides, aux)
 
 
 def _frame_specs(data: dict[str, Any], frames: Sequence[Frame]) -> list[dict[str, Any]]:
@@ -548,7 +582,8 @@ def sides_of(data: dict[str, Any], lex: Lexicon) -> dict[str, tuple[tuple[str, s
 
 def _dims(frame: Frame, gender: str | None, system: Status | None, first: tuple[Any, ...] | None,
           slots: dict[str, Slot], words: dict[str, dict[str, tuple[str, ...]]],
-          sides: dict[str, tuple[tuple[str, str], ...]], aux: dict[str, list[str]]) -> tuple[tuple[Any, ...], ...]:
+          sides: dict[str, tuple[tuple[str, str], ...]], aux: dict[str, list[str]],
+          exams: tuple[str, ...] = ()) -> tuple[tuple[Any, ...], ...]:
     """One tuple of choices per choice the frame makes, in the order of its pieces."""
     dims: list[tuple[Any, ...]] = []
     seen_side = seen_organ = False
@@ -559,9 +594,11 @@ def _dims(frame: Frame, gender: str | None, system: Status | None, first: tuple[
             dim = first
         elif kind == "other":
             dim = frame.others
+        elif kind == "exam":
+            dim = exams
         elif kind == "slot":
             cues = slots[arg].cues(gender)
-            dim = tuple((lead, c) for c in cues for lead in aux.get(c, [""])) if arg == "aux" else cues
+            dim = tuple((lead, c) for c in cues for lead in aux.get(c, [""])) if leads(arg) else cues
         elif kind == "word":
             table = words[arg]
             dim = first if arg == frame.gendered_word else (table.get("*") or table.get(gender or "", ()))
@@ -584,6 +621,11 @@ def _dims(frame: Frame, gender: str | None, system: Status | None, first: tuple[
     return tuple(dims)
 
 
+def leads(slot: str) -> bool:
+    """Whether the cues of ``slot`` are written after a lead from ``[aux]`` ("CT does" + "not reveal")."""
+    return slot == "aux" or slot.startswith("aux_")
+
+
 def _size(dims: Sequence[Sequence[Any]]) -> int:
     n = 1
     for d in dims:
@@ -594,14 +636,14 @@ def _size(dims: Sequence[Sequence[Any]]) -> int:
 def with_space(frame: Frame, slots: dict[str, Slot], words: dict[str, dict[str, tuple[str, ...]]],
                statuses: Sequence[Status], sides: dict[str, tuple[tuple[str, str], ...]],
                aux: dict[str, list[str]]) -> Frame:
-    """``frame`` with its choice space: grouped by the gender the cues must agree with."""
-    import dataclasses
-
+    """``frame`` with its choice space: grouped by the gender the cues must agree with (and, for a frame naming
+    an examination, by the body region whose examinations show the finding)."""
     groups: list[tuple[int, str | None, int | None, tuple[tuple[Any, ...], ...]]] = []
 
-    def add(gender: str | None, system: int | None, first: tuple[Any, ...] | None) -> None:
+    def add(gender: str | None, system: int | None, first: tuple[Any, ...] | None,
+            exams: tuple[str, ...] = ()) -> None:
         dims = _dims(frame, gender, statuses[system] if system is not None else None, first, slots, words, sides,
-                     aux)
+                     aux, exams)
         groups.append((_size(dims), gender, system, dims))
 
     def by_gender(items: Sequence[Word]) -> dict[str | None, tuple[Word, ...]]:
@@ -617,6 +659,10 @@ def with_space(frame: Frame, slots: dict[str, Slot], words: dict[str, dict[str, 
                     add(gender, system, ws)
             else:
                 add(None, system, None)
+    elif frame.exams:
+        for exams, concepts in frame.exams:
+            for gender, ws in by_gender([w for w in frame.terms if w.concept in concepts]).items():
+                add(gender, None, ws, exams)
     elif frame.terms:
         for gender, ws in by_gender(frame.terms).items():
             add(gender, None, ws)
