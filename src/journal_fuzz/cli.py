@@ -414,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     smp = sub.add_parser("sample", help="print generated notes, to judge whether they read as real ones")
     smp.add_argument("--lang", choices=LANGUAGES, default="sv", help="sv (default) or en")
-    smp.add_argument("--n", type=int, default=5, help="how many notes (default 5)")
+    smp.add_argument("-n", "--n", type=int, default=5, help="how many notes (default 5)")
     smp.add_argument("--seed", type=int, default=0, help="another seed, other notes (default 0)")
     smp.add_argument("--lexicon", action="append", metavar="PATH", help="a site lexicon whose words are used too")
     smp.set_defaults(func=_cmd_sample)
