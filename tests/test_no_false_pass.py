@@ -13,6 +13,16 @@ import journal_fuzz, journal_fuzz.oracle as oracle, journal_fuzz.negation as neg
 from journal_fuzz.lexicon import load_lexicon, Lexicon
 import pytest
 
+_MADE = {{}}
+
+
+def _once(make, language, extra):
+    """A sabotaged lexicon is built once per language and site files, as the real loader caches its own."""
+    key = (make.__name__, language, tuple(extra))
+    if key not in _MADE:
+        _MADE[key] = make(language, extra)
+    return _MADE[key]
+
 @pytest.fixture(autouse=True)
 def _sabotage(monkeypatch):
     kind = {sabotage!r}
@@ -26,7 +36,7 @@ def _sabotage(monkeypatch):
             data["negation"] = {{"pre": [], "post": [], "pseudo": [], "termination": []}}
             data.pop("rules", None)
             return Lexicon(language, data)
-        monkeypatch.setattr(oracle, "load_lexicon", gutted)
+        monkeypatch.setattr(oracle, "load_lexicon", lambda language, extra=(): _once(gutted, language, extra))
     elif kind == "no-concepts":
         monkeypatch.setattr(oracle._Comparison, "_attach_concepts", lambda self, hunks: [])
     elif kind == "no-content-fallback":
@@ -40,7 +50,7 @@ def _sabotage(monkeypatch):
             data = dict(lex.data)
             data.pop("rules", None)
             return Lexicon(language, data)
-        monkeypatch.setattr(oracle, "load_lexicon", plain)
+        monkeypatch.setattr(oracle, "load_lexicon", lambda language, extra=(): _once(plain, language, extra))
 '''
 
 
