@@ -280,3 +280,26 @@ def test_the_battery_reports_all_losses_in_process_too() -> None:
     for loss in outcome.losses:
         assert loss.reduction is not None and loss.reduction.size <= loss.reduction.original_size
         assert loss.signature in signatures(loss.verdict) and not loss.nondeterministic
+
+
+def test_ctrl_c_while_the_pipeline_waits_is_not_swallowed() -> None:
+    """Ctrl-C while the battery waits for payloads in flight stops the run: it is not taken for a send's own
+    failure (which the pipeline raises once, later) and dropped."""
+    import signal
+
+    from journal_fuzz.exchange import Pipeline
+
+    def slow(text: str) -> str:
+        time.sleep(1.5)
+        return text
+
+    with FunctionAdapter("slow", slow) as adapter, Pipeline(adapter, concurrency=2) as pipeline:
+        pipeline.submit(TextPayload(Note("Ingen feber.", "sv")))
+        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.drain()
+        waited = time.monotonic() - started
+        timer.join()
+    assert waited < 1.4  # raised while waiting, not after the send came back

@@ -13,7 +13,6 @@ checked against the others sent around it: another payload's text in this record
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import threading
 import time
@@ -350,8 +349,14 @@ class Pipeline:
             if not pending:
                 break
             for future in pending:
-                with contextlib.suppress(BaseException):  # raised below, once, as the pipeline's failure
+                try:
                     future.result()
+                except BaseException as exc:
+                    # The send's own failure is raised below, once, as the pipeline's; anything else (Ctrl-C
+                    # while waiting here) is the run's and goes on up.
+                    if future.done() and (future.cancelled() or future.exception() is exc):
+                        continue
+                    raise
         self._raise_failure()
 
     def _raise_failure(self) -> None:
