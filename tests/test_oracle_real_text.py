@@ -403,3 +403,14 @@ def test_a_word_lost_near_the_end_is_not_called_a_cut() -> None:
     v = jf.compare("Waran 2,5 mg. Fraktur i vänster knä. Ingen luxation.",
                    "Waran 25 mg. Fraktur i vänster knä. Luxation.", "sv")
     assert v.kinds == ["number-changed", "negation-dropped"], v.explain()
+
+
+@pytest.mark.parametrize(("received", "kept"), [
+    ("1. Ingen fraktur.\n2. 2. Ingen luxation.", True),   # the editor's own list number before the typed one
+    ("1. Ingen fraktur.\n\n2.\t2. Ingen luxation.", True),
+    ("1. Ingen fraktur.\n2. 3. Ingen luxation.", False),  # another number: not the same list number twice
+    ("1. Ingen fraktur.\n2. Ingen luxation. 2.", False),  # not at the start of the line
+])
+def test_a_list_number_shown_twice_is_formatting(received: str, kept: bool) -> None:
+    v = jf.compare("1. Ingen fraktur.\n2. Ingen luxation.", received, "sv")
+    assert v.ok is kept, v.explain()

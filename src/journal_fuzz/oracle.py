@@ -437,7 +437,28 @@ class _Comparison:
         renderer drops while keeping each item on its own line."""
         if not (h.s_idx or h.r_idx):
             return False
+        if (self._doubled_list_number(self.ra, h.r_idx) and not h.s_idx) \
+                or (self._doubled_list_number(self.sa, h.s_idx) and not h.r_idx):
+            return True
         return all(self._is_markup(self.sa, i) for i in h.s_idx) and all(self._is_markup(self.ra, j) for j in h.r_idx)
+
+    @staticmethod
+    def _doubled_list_number(side: Analysis, idx: list[int]) -> bool:
+        """A list number written twice at the start of a line ("2. 2. Ingen luxation"): an editor that turned the
+        typed "1. " into a numbered list shows its own number before the "2. " typed on the next line. The same
+        number is still there; nothing clinical was added or lost."""
+        keys = side.tokens.keys
+        if len(idx) != 2 or idx[1] != idx[0] + 1:
+            return False
+        a, b = idx
+        number, mark = keys[a], keys[b]
+        if not number.isdigit() or mark not in (".", ")"):
+            return False
+        for start in (a - 2, b + 1):
+            if start >= 0 and start + 1 < len(keys) and keys[start] == number and keys[start + 1] == mark \
+                    and side.list_marker(min(start, a)):
+                return True
+        return False
 
     @staticmethod
     def _is_markup(side: Analysis, i: int) -> bool:
