@@ -328,7 +328,9 @@ def test_a_run_stopped_with_ctrl_c_says_it_was_interrupted(project: Path) -> Non
     stopped = subprocess.Popen([str(exe), "-p", "no:cacheprovider", "--journal-fuzz=python:systems:hangs",
                                 "--journal-fuzz-timeout=3", "--journal-fuzz-lang=sv",
                                 "--journal-fuzz-properties=negations,hedges"], cwd=project, env=_env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               # A run started in the background inherits SIGINT ignored; Ctrl-C is the test.
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(600):
         state = project / ".journal_fuzz" / "summary.json"
         if state.is_file() and _summary(project)["run"]["status"] == "running":

@@ -293,13 +293,18 @@ def test_ctrl_c_while_the_pipeline_waits_is_not_swallowed() -> None:
         time.sleep(1.5)
         return text
 
-    with FunctionAdapter("slow", slow) as adapter, Pipeline(adapter, concurrency=2) as pipeline:
-        pipeline.submit(TextPayload(Note("Ingen feber.", "sv")))
-        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-        timer.start()
-        started = time.monotonic()
-        with pytest.raises(KeyboardInterrupt):
-            pipeline.drain()
-        waited = time.monotonic() - started
-        timer.join()
+    # A test run started in the background has SIGINT ignored; Ctrl-C is what this test is about.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with FunctionAdapter("slow", slow) as adapter, Pipeline(adapter, concurrency=2) as pipeline:
+            pipeline.submit(TextPayload(Note("Ingen feber.", "sv")))
+            timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+            timer.start()
+            started = time.monotonic()
+            with pytest.raises(KeyboardInterrupt):
+                pipeline.drain()
+            waited = time.monotonic() - started
+            timer.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert waited < 1.4  # raised while waiting, not after the send came back
