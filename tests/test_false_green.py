@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from xml.etree import ElementTree
 import pytest
 
 from journal_fuzz.cases import load_case
-from test_adapter_hl7 import free_port
+from loopback import free_port, listening
 
 TESTS = Path(__file__).resolve().parent
 PEERS = TESTS / "peers.py"
@@ -240,19 +239,9 @@ def http_404(tmp_path: Path) -> Iterator[str]:
     """A real HTTP server that answers 404 to everything: a FHIR base URL that is wrong."""
     port = free_port()
     (tmp_path / "www").mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory",
-                             str(tmp_path / "www")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with listening([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory",
+                    str(tmp_path / "www")], port):
         yield f"fhir+http://127.0.0.1:{port}/fhir"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.mark.parametrize("kind", ["fhir-unreachable", "fhir-404", "mllp-unreachable", "dir-missing"])

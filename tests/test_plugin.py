@@ -7,14 +7,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from loopback import free_port, listening
 
 SYSTEMS = '''
 import re, time
@@ -189,12 +189,6 @@ def test_xdist_spreads_items_and_shares_the_seed(project: pytest.Pytester) -> No
     assert {json.loads(c.read_text(encoding="utf-8"))["property"] for c in cases} >= {"negations"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
     server = shutil.which("redis-server")
@@ -202,20 +196,10 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail("redis-server is not installed: .ci/run must install it")
         pytest.skip("redis-server is not installed here")
-    port = _free_port()
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    port = free_port()
+    with listening([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    "--dir", str(tmp_path)], port):
         yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_redis_database_shares_failing_examples(project: pytest.Pytester, redis_url: str) -> None:
@@ -331,7 +315,7 @@ def test_system_errors_are_errors_in_junit_xml_too(project: pytest.Pytester) -> 
     crashed = run(project, "--journal-fuzz=python:systems:crash", "--journal-fuzz-lang=sv",
                   "--journal-fuzz-properties=notes", "--junitxml=crash.xml")
     crashed.assert_outcomes(errors=1)
-    unreachable = run(project, f"--journal-fuzz=fhir+http://127.0.0.1:{_free_port()}/fhir",
+    unreachable = run(project, f"--journal-fuzz=fhir+http://127.0.0.1:{free_port()}/fhir",
                       "--journal-fuzz-lang=sv", "--journal-fuzz-properties=fhir-notes", "--journal-fuzz-timeout=5",
                       "--junitxml=unreachable.xml")
     unreachable.assert_outcomes(errors=1)
