@@ -20,7 +20,7 @@ from journal_fuzz.inputs import InputError, read_text
 from journal_fuzz.lexicon import LexiconError, load_lexicon
 from journal_fuzz.oracle import compare, detect_language
 from journal_fuzz.text import Policy
-from journal_fuzz.wording import printable
+from journal_fuzz.wording import plural, printable
 
 __all__ = ["build_parser", "main"]
 
@@ -265,7 +265,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if summary is None and summary_path.is_file():
         summary = load_summary(summary_path)
     path = write_report(args.output, cases, summary)
-    print(f"report written: {path} ({len(cases)} case{'s' if len(cases) != 1 else ''}"
+    print(f"report written: {path} ({plural(len(cases), 'case')}"
           + (f", {len(cases.errors)} unreadable file(s) listed in it" if cases.errors else "") + ")")
     return EXIT_KEPT
 

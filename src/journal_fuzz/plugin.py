@@ -25,7 +25,7 @@ import pytest
 from _pytest._code.code import TerminalRepr  # what repr_failure may return; pytest exports no public name
 from hypothesis.database import ExampleDatabase
 
-from _journal_fuzz_pytestplugin import PROFILES, Settings, bad_setting, on_command_line
+from _journal_fuzz_pytestplugin import PROFILES, Settings
 from journal_fuzz.adapters.base import (
     Adapter,
     AdapterConfig,
@@ -39,8 +39,7 @@ from journal_fuzz.cases import Case, CaseError, load_case, system_software, vers
 from journal_fuzz.constants import Status
 from journal_fuzz.evidence import summary
 from journal_fuzz.exchange import TextPayload
-from journal_fuzz.preflight import check_settings
-from journal_fuzz.reduce import Budget, BudgetError
+from journal_fuzz.preflight import check_settings, shrink_budget
 from journal_fuzz.report.failure import failure_message, failures_message
 from journal_fuzz.report.terminal import evidence_table
 from journal_fuzz.runs import how_it_ended, new_run, not_run, write_record
@@ -79,11 +78,7 @@ class JournalFuzzSession:
         """Where failing cases are saved (a relative ``cases`` is under the root directory)."""
         self.lexicons = tuple(str(root / p) for p in settings.lexicon)
         """Site lexicon files for the oracle, by absolute path (relative ones are under the root directory)."""
-        try:
-            self.shrink_budget = Budget.parse(settings.shrink_budget)
-        except BudgetError as exc:
-            raise bad_setting("shrink_budget", settings.shrink_budget, str(exc),
-                              on_command_line(config, "shrink_budget")) from None
+        self.shrink_budget = shrink_budget(config, settings)
         if not self.worker:  # the controller checked them before any worker started
             check_settings(config, settings, self.lexicons, self.cases)
         try:

@@ -17,8 +17,9 @@ import pytest
 
 from _journal_fuzz_pytestplugin import Settings, bad_setting, on_command_line
 from journal_fuzz.lexicon import LexiconError, load_lexicon
+from journal_fuzz.reduce import Budget, BudgetError
 
-__all__ = ["LEXICON_ENV", "check_settings"]
+__all__ = ["LEXICON_ENV", "check_settings", "shrink_budget"]
 
 LEXICON_ENV = "JOURNAL_FUZZ_LEXICON"
 """Site lexicons the oracle always merges (see :mod:`journal_fuzz.lexicon`)."""
@@ -35,6 +36,14 @@ def check_settings(config: pytest.Config, settings: Settings, lexicons: tuple[st
         check_writable_dir(config, "report", settings.report, report.parent)
     if settings.db:
         check_database(config, settings.db, settings.timeout)
+
+
+def shrink_budget(config: pytest.Config, settings: Settings) -> Budget:
+    """The reduction budget the settings name (every process reads it; a bad one is one line naming it)."""
+    try:
+        return Budget.parse(settings.shrink_budget)
+    except BudgetError as exc:
+        raise _bad(config, "shrink_budget", settings.shrink_budget, str(exc)) from None
 
 
 def _bad(config: pytest.Config, name: str, value: object, reason: str) -> pytest.UsageError:
