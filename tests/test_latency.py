@@ -282,6 +282,33 @@ def test_the_battery_reports_all_losses_in_process_too() -> None:
         assert loss.signature in signatures(loss.verdict) and not loss.nondeterministic
 
 
+def test_the_minimal_case_is_kept_in_the_database_and_sent_first_next_run() -> None:
+    """With an example database, each loss's minimal case is kept and sent before anything is generated next time
+    (so the next run, on any machine, meets the defect in its first round trip, already reduced); once the system
+    is fixed the kept case passes and is forgotten."""
+    from hypothesis.database import InMemoryExampleDatabase
+
+    db = InMemoryExampleDatabase()
+    prop = next(p for p in PROPERTIES if p.name == "negations")
+    lossy = FunctionAdapter("drops ingen", transform(["drop=ingen"]))
+    first = run(prop, "sv", lossy, RunConfig(examples=30, concurrency=4, database=db))
+    assert first.status == "lost" and first.replayed == 0
+    minimal = first.losses[0].exchange.payload.note.text  # type: ignore[union-attr]
+    assert minimal and len(minimal) <= first.losses[0].reduction.original_size  # type: ignore[union-attr]
+    # One example: the kept case goes first, so the loss is met at payload 1 and it is the reduced note.
+    again = run(prop, "sv", lossy, RunConfig(examples=1, concurrency=4, database=db))
+    assert again.replayed >= 1 and again.first_loss_at == 1, (again.replayed, again.first_loss_at)
+    assert minimal in [loss.first.payload.note.text for loss in again.losses  # type: ignore[union-attr]
+                      if loss.first is not None]
+    # Fixed: the kept case passes, and is deleted.
+    fixed = run(prop, "sv", FunctionAdapter("faithful", lambda t: t),
+                RunConfig(examples=1, concurrency=4, database=db))
+    assert fixed.status == "passed" and fixed.replayed == again.replayed
+    after = run(prop, "sv", FunctionAdapter("faithful", lambda t: t),
+                RunConfig(examples=1, concurrency=4, database=db))
+    assert after.replayed == 0
+
+
 def test_ctrl_c_while_the_pipeline_waits_is_not_swallowed() -> None:
     """Ctrl-C while the battery waits for payloads in flight stops the run: it is not taken for a send's own
     failure (which the pipeline raises once, later) and dropped."""

@@ -210,10 +210,15 @@ def test_redis_database_shares_failing_examples(project: pytest.Pytester, redis_
     result.assert_outcomes(failed=1)
     keys = redis.Redis.from_url(redis_url).keys("*")
     assert keys, "Hypothesis stored nothing in Redis"
-    # A second machine with the same database starts from the stored failure.
+    assert any(b".minimal" in k for k in keys), f"no minimal case kept: {keys}"
+    # A second machine with the same database starts from the stored failure: the kept minimal case is sent
+    # first, so the loss is met at the first payload.
+    shutil.rmtree(project.path / ".journal_fuzz")
     again = run(project, "--journal-fuzz=python:systems:stop_words", f"--journal-fuzz-db={redis_url}",
                 "--journal-fuzz-properties=negations", "--journal-fuzz-lang=sv")
     again.assert_outcomes(failed=1)
+    item = json.loads((project.path / ".journal_fuzz" / "summary.json").read_text(encoding="utf-8"))["items"][0]
+    assert item["replayed"] >= 1 and item["first_loss_at"] == 1, item
 
 
 def test_pytest_html_attaches_the_side_by_side_view(project: pytest.Pytester) -> None:

@@ -13,13 +13,17 @@ Against a real system each round trip costs 0.3-5 s, so a run is built around th
   run sees every loss, grouped by mechanism (:func:`journal_fuzz.reduce.signature`).
 - Each distinct loss is then reduced by :func:`journal_fuzz.reduce.reduce_loss` with the same concurrency (whole
   rounds of candidates at once) within the shrink budget, instead of Hypothesis's shrinker, which would spend one
-  round trip per step. The example that first showed a loss is stored in the example database (when one is
-  configured), so the next run, here or on another CI machine, meets it first.
+  round trip per step. The word-level pass ends 1-minimal (no single word or sentence can go), so Hypothesis's
+  shrinker has nothing left to do and is not run.
+- With an example database (``--journal-fuzz-db``), the example that first showed a loss is stored as a choice
+  sequence (Hypothesis's reuse phase replays it) and each minimal case as a payload, sent before anything is
+  generated next run, here or on another CI machine; a kept case that no longer loses anything is deleted.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from collections import Counter
@@ -35,6 +39,7 @@ from hypothesis.errors import FlakyFailure
 
 from journal_fuzz import strategies as jst
 from journal_fuzz.adapters.base import Adapter, SystemUnderTestError, UnsupportedError
+from journal_fuzz.cases import payload_from_record, payload_record
 from journal_fuzz.constants import FHIR, TEXT, Carrier, Status
 from journal_fuzz.evidence import EVIDENCE, evidence  # re-exported: they lived here before evidence.py
 from journal_fuzz.exchange import Exchange, Payload, Pipeline, SendResult, payload_of, send, send_together
@@ -190,6 +195,8 @@ class Outcome:
     exercised: Counter[str] = field(default_factory=Counter)
     """What was sent, counted (see :data:`journal_fuzz.evidence.EVIDENCE`)."""
     longest: int = 0
+    replayed: int = 0
+    """Minimal cases of earlier runs sent again before generating (from the example database)."""
     duration: float = 0.0
     generating: float = 0.0
     """Wall time of generation and sending, before any reduction."""
@@ -231,17 +238,43 @@ def _database_key(prop: Property, language: str) -> bytes:
     return hashlib.sha384(f"journal_fuzz:{prop.name}:{language}".encode()).digest()
 
 
-def _store(database: ExampleDatabase | None, key: bytes, found: Sequence[_Found]) -> None:
-    """Put the examples that showed a loss where Hypothesis's reuse phase replays them first next time."""
+_MINIMAL = b".minimal"
+"""Suffix of the database key under which each loss's minimal case is kept, as a payload: a reduced case is
+rarely something the property's strategy could have drawn, so it cannot be a choice sequence of it."""
+
+
+def _store(database: ExampleDatabase | None, key: bytes, found: Sequence[_Found],
+           minimal: Sequence[Payload] = ()) -> None:
+    """Put the examples that showed a loss where Hypothesis's reuse phase replays them first next time, and the
+    minimal cases where the next run sends them before generating anything."""
     if database is None:
         return
+    for payload in minimal:
+        database.save(key + _MINIMAL, json.dumps(payload_record(payload), ensure_ascii=False).encode())
     try:
         from hypothesis.database import choices_to_bytes
     except ImportError:
         return
     for f in found:
-        if f.choices is not None:
+        if isinstance(f.choices, tuple):  # (bytes: it was a kept minimal case, already saved above)
             database.save(key, choices_to_bytes(f.choices))
+
+
+def _saved_minimal(database: ExampleDatabase | None, key: bytes) -> list[tuple[bytes, Payload]]:
+    """The minimal cases earlier runs kept for this property and language (unreadable entries are dropped)."""
+    if database is None:
+        return []
+    out: list[tuple[bytes, Payload]] = []
+    for raw in sorted(database.fetch(key + _MINIMAL)):
+        try:
+            payload = payload_from_record(json.loads(raw))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            payload = None
+        if payload is None:
+            database.delete(key + _MINIMAL, raw)
+        else:
+            out.append((raw, payload))
+    return out
 
 
 def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> Outcome:
@@ -255,6 +288,8 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
     concurrency = max(1, config.concurrency)
     strategy = prop.strategy(language, config.fhir_version, config.lexicons)
 
+    key = _database_key(prop, language)
+
     def record(result: SendResult, tag: Any) -> None:
         order, choices = tag
         with lock:
@@ -264,6 +299,9 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
                 return
             outcome.sent += 1
             if result.ok:
+                if isinstance(choices, bytes) and config.database is not None:
+                    # A kept minimal case that no longer loses anything: the defect is fixed, forget it.
+                    config.database.delete(key + _MINIMAL, choices)
                 return
             state["findings"] += 1
             if outcome.first_loss_at is None or order + 1 < outcome.first_loss_at:
@@ -289,8 +327,11 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
         if config.on_progress is not None:
             config.on_progress(outcome.sent, state["findings"])
 
-    # Hypothesis keys its example database on the test; each property and language gets its own key.
-    key = _database_key(prop, language)
+    # Hypothesis keys its example database on the test; each property and language gets its own key. The
+    # minimal cases earlier runs kept go first, as Hypothesis replays its stored failures before generating.
+    for raw, payload in _saved_minimal(config.database, key):
+        pipeline.submit(payload, (pipeline.submitted, raw))
+        outcome.replayed += 1
     test = settings(max_examples=config.examples, deadline=None, derandomize=config.derandomize,
                     database=config.database, phases=[Phase.explicit, Phase.reuse, Phase.generate],
                     print_blob=False, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -322,7 +363,8 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
             outcome.status = Status.LOST
             outcome.error = error
             _store(config.database, key, [found[loss.signature] for loss in outcome.losses
-                                          if loss.signature in found])
+                                          if loss.signature in found],
+                   [loss.exchange.payload for loss in outcome.losses if not loss.nondeterministic])
         elif isinstance(error, UnsupportedError):
             outcome.status = Status.UNSUPPORTED
             outcome.error = error

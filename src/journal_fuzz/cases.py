@@ -114,18 +114,11 @@ class Case:
                    reruns=list(reruns or []), versions=dict(versions or {}), source=source, uid=exchange.uid,
                    attachments=dict(exchange.extra.get("attachments") or {}),
                    signature=signature, reduction=dict(reduction or {}), seen=seen,
-                   companions=[_companion(p) for p in companions])
+                   companions=[payload_record(p) for p in companions])
 
     def companion_payloads(self) -> list[Payload]:
         """What a replay sends together with the case (a crossed record's other payload)."""
-        out: list[Payload] = []
-        for c in self.companions:
-            if isinstance(c.get("note"), dict):
-                out.append(TextPayload(Note.from_dict(c["note"])))
-            elif isinstance(c.get("resource"), dict):
-                out.append(FhirPayload.saved(c["resource"], wire=str(c.get("wire", "json")),
-                                             version=str(c.get("version", "R4B"))))
-        return out
+        return [p for p in map(payload_from_record, self.companions) if p is not None]
 
     def payload(self) -> Payload:
         """What to send to try this case again (a FHIR resource is re-stamped with a fresh uid when sent)."""
@@ -215,12 +208,29 @@ class Case:
         return Note(text=self.sent["text"], language=self.language or "sv")
 
 
-def _companion(payload: Payload) -> dict[str, Any]:
+def payload_record(payload: Payload) -> dict[str, Any]:
+    """A payload as JSON-ready data that :func:`payload_from_record` turns back into one: a case's companions
+    and the minimal cases kept in the example database."""
     if isinstance(payload, TextPayload):
         return {"note": payload.note.to_dict()}
     from journal_fuzz.exchange import new_uid
 
     return {"resource": payload.stamped(new_uid()), "wire": payload.wire, "version": payload.version}
+
+
+def payload_from_record(record: Any) -> Payload | None:
+    """The payload :func:`payload_record` wrote (None for anything else: a stale or foreign entry is skipped)."""
+    if not isinstance(record, dict):
+        return None
+    try:
+        if isinstance(record.get("note"), dict):
+            return TextPayload(Note.from_dict(record["note"]))
+        if isinstance(record.get("resource"), dict):
+            return FhirPayload.saved(record["resource"], wire=str(record.get("wire", "json")),
+                                     version=str(record.get("version", "R4B")))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
 
 
 def _finding_key(f: dict[str, Any]) -> tuple[str, str]:

@@ -370,8 +370,8 @@ class BatteryItem(pytest.Item):
         cases = cases or []
         record = {
             "item": outcome.item_name, "property": self.prop.name, "language": self.language,
-            "status": outcome.status, "sent": outcome.sent, "first_loss_at": outcome.first_loss_at,
-            "duration": round(outcome.duration, 3), "longest": outcome.longest,
+            "status": outcome.status, "sent": outcome.sent, "replayed": outcome.replayed,
+            "first_loss_at": outcome.first_loss_at, "duration": round(outcome.duration, 3), "longest": outcome.longest,
             "kinds": list(dict.fromkeys(k for loss in outcome.losses for k in loss.verdict.kinds)),
             "case": cases[0] if cases else None, "cases": cases,
             "losses": [{"signature": loss.signature, "kinds": loss.verdict.kinds, "seen": loss.seen,

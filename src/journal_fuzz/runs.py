@@ -50,7 +50,7 @@ def not_run(item: str, error: str | None = None, *, not_started: bool = False) -
     """
     prop, _, language = item.rpartition("-")
     return {"item": item, "property": prop, "language": language, "status": str(Status.NOT_RUN), "sent": 0,
-            "first_loss_at": None, "duration": 0.0, "longest": 0, "kinds": [], "case": None,
+            "replayed": 0, "first_loss_at": None, "duration": 0.0, "longest": 0, "kinds": [], "case": None,
             "nondeterministic": False, "error": error, "exercised": {}, "system": {}, "not_started": not_started}
 
 

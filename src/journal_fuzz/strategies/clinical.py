@@ -477,6 +477,9 @@ def _hostile(draw: st.DrawFn, g: Grammar) -> Sentence:
 # -- transforms that keep spans exact ---------------------------------------------------------------------------
 def _transform(sentence: Sentence, how: str) -> Sentence:
     """Apply a hostile character habit to every part, so spans stay exact."""
+    if how == "none":
+        return sentence
+
     def each(text: str) -> str:
         if how == "nfd":
             return unicodedata.normalize("NFD", text)
@@ -724,10 +727,13 @@ def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
     terse = layout == "\r" or (joiner != " " and draw(_BOOLS))
     # Nobody writes the same sentence twice in a section.
     sentences = list({s.text: s for s in sentences}.values())
+    # A character habit belongs to where a section's text came from (pasted from a Mac, typed in one editor), so
+    # one is drawn per section, not per sentence.
+    how = _pick(draw, _HOW) if hostile else "none"
     out = []
     for n, s in enumerate(sentences):
-        if hostile:
-            s = _transform(s, _pick(draw, _HOW))
+        if how != "none":
+            s = _transform(s, how)
         feats = s.features
         parts = s.parts
         if terse and parts and parts[-1].text == "." and parts[-1].kind is None:
