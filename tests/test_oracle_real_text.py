@@ -189,6 +189,19 @@ def test_a_negation_before_an_uncertainty_cue_negates(language: str, sent: str, 
     assert any(c.sent == "negated" for c in f.concepts), v.explain()
 
 
+@pytest.mark.parametrize(("language", "sent", "received", "concept"), [
+    ("sv", "Pat har inte längre några bröstsmärtor.", "Pat har längre några bröstsmärtor.", "bröstsmärta"),
+    ("sv", "Han har inte heller någon feber.", "Han har heller någon feber.", "feber"),
+    ("sv", "Hon har inte alls ont.", "Hon har alls ont.", "ont"),
+    ("en", "She does not have chest pain anymore.", "She does have chest pain anymore.", "chest pain"),
+])
+def test_an_adverb_of_the_negation_is_not_what_it_negates(language: str, sent: str, received: str,
+                                                         concept: str) -> None:
+    """*inte längre*, *inte heller*, *not ... anymore*: the headline names the finding, not the adverb."""
+    f = head(jf.compare(sent, received, language))
+    assert f.kind == "negation-dropped" and f.concept == concept, f
+
+
 def test_a_pseudo_negation_does_not_stop_the_negation_reaching_the_next_list_item() -> None:
     v = jf.compare("No change in vision, diplopia or dysarthria.", "No change in vision. Diplopia or dysarthria.", "en")
     f = head(v)
