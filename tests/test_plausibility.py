@@ -59,6 +59,31 @@ def _implausible(note: jf.Note) -> list[str]:
                       and getattr(lex.term(f.concept or ""), "category", "anatomy") != "anatomy"]
             problems += [f"{m.group(1)!r} with {f.text!r}: imaging of {'/'.join(sorted(regions))} does not show it"
                          for f in inside if f.concept not in allowed]
+    problems += _incoherent(note)
+    return problems
+
+
+@cache
+def _lab_names(language: str) -> frozenset[str]:
+    return frozenset(lab.name.casefold() for lab in grammar(language).labs)
+
+
+def _incoherent(note: jf.Note) -> list[str]:
+    """Within one section (text between blank lines): an analyte written twice, or a finding both present and
+    absent (or present and doubted)."""
+    problems: list[str] = []
+    labs = _lab_names(note.language)
+    for section in re.finditer(r"(?:(?!\r?\n\r?\n).)+", note.text, re.S):
+        facts = [f for f in note.facts if f.kind == "term" and f.concept and f.polarity
+                 and section.start() <= f.start < section.end()]
+        seen: dict[str, str] = {}
+        for f in facts:
+            concept = f.concept or ""
+            if concept in labs and concept in seen:
+                problems.append(f"analyte written twice in a section: {f.text!r}")
+            elif seen.get(concept, f.polarity) != f.polarity:
+                problems.append(f"{f.text!r} both {seen[concept]} and {f.polarity} in one section")
+            seen.setdefault(concept, f.polarity or "")
     return problems
 
 
@@ -166,5 +191,19 @@ def test_the_checks_catch_what_they_name() -> None:
     assert len(_implausible(note("DT thorax påvisar ingen blekhet.", [("term", "blekhet", "blekhet")]))) == 1
     assert len(_implausible(note("Lungröntgen för att utesluta axelluxation.",
                                  [("term", "axelluxation", "axelluxation")]))) == 1
+    def polar(text: str, facts: list[tuple[str, str]]) -> jf.Note:
+        at, out = 0, []
+        for word, polarity in facts:
+            start = text.index(word, at)
+            at = start + len(word)
+            out.append(jf.Fact(kind="term", start=start, end=at, text=word, concept=word.casefold(),
+                               polarity=polarity))
+        return jf.Note(text=text, language="sv", facts=tuple(out))
+
+    assert _implausible(polar("CRP 5 mg/l. CRP 48 mg/l.", [("CRP", "affirmed"), ("CRP", "affirmed")])) == [
+        "analyte written twice in a section: 'CRP'"]
+    assert len(_implausible(polar("Ingen feber. Feber sedan i går.",
+                                  [("feber", "negated"), ("Feber", "affirmed")]))) == 1
+    assert _implausible(polar("CRP 5 mg/l.\n\nCRP 48 mg/l.", [("CRP", "affirmed"), ("CRP", "affirmed")])) == []
     assert _implausible(note("Röntgen visar ingen fraktur. Inget utslag.", [("term", "fraktur", "fraktur"),
                                                                           ("term", "utslag", "utslag")])) == []

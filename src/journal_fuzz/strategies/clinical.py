@@ -296,13 +296,25 @@ def _lab_value(draw: st.DrawFn, g: Grammar, lab: Any, feats: set[str], sep: str 
     return parts
 
 
+def _distinct(lab: Any, labs: Sequence[Any], used: set[str]) -> Any:
+    """``lab``, or the next one not yet in this sentence: a clinician writes each analyte once."""
+    at = labs.index(lab)
+    for step in range(len(labs)):
+        candidate = labs[(at + step) % len(labs)]
+        if candidate.name not in used:
+            used.add(candidate.name)
+            return candidate
+    return lab
+
+
 def _lab(draw: st.DrawFn, g: Grammar) -> Sentence:
     count = draw(_ints(1, 3))
     parts: list[Part] = []
     feats: set[str] = {"lab"} | set(_construction("lab"))
     line_start = draw(_ints(0, 3)) >= 2  # half the time the first value on a line of its own
+    used: set[str] = set()
     for k in range(count):
-        lab = _pick(draw, g.labs)
+        lab = _distinct(_pick(draw, g.labs), g.labs, used)
         if k:
             parts.append(_p(", "))
         parts.append(_p(lab.name, "term", polarity="affirmed", concept=lab.name.casefold()))
@@ -356,8 +368,9 @@ def _lab_table(draw: st.DrawFn, g: Grammar) -> Sentence:
     rows = draw(_ints(2, 4))
     parts: list[Part] = []
     feats: set[str] = {"lab", "tab"} | set(_construction("tab-table", "lab"))
+    used: set[str] = set()
     for k in range(rows):
-        lab = _pick(draw, g.labs)
+        lab = _distinct(_pick(draw, g.labs), g.labs, used)
         if k:
             parts.append(_p("\n"))
         parts.append(_p(lab.name, "term", polarity="affirmed", concept=lab.name.casefold()))
@@ -725,8 +738,9 @@ def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
     # Statements on lines of their own are often written without a full stop ("Cor: ua", "Pulm: ua"); a lone CR
     # is a risk exactly there (a converter that drops it joins the lines).
     terse = layout == "\r" or (joiner != " " and draw(_BOOLS))
-    # Nobody writes the same sentence twice in a section.
-    sentences = list({s.text: s for s in sentences}.values())
+    # Nobody writes the same sentence twice in a section, the same analyte twice, or a finding both present and
+    # absent ("Ingen feber." ... "Feber sedan tre dagar.").
+    sentences = _coherent(list({s.text: s for s in sentences}.values()))
     # A character habit belongs to where a section's text came from (pasted from a Mac, typed in one editor), so
     # one is drawn per section, not per sentence.
     how = _pick(draw, _HOW) if hostile else "none"
@@ -749,6 +763,30 @@ def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
             feats |= _construction("lone-cr")
         out.append(Sentence(parts, feats, joiner))
     return heading, out
+
+
+_DIPSTICK = "construction:plus-minus"
+
+
+def _coherent(sentences: list[Sentence]) -> list[Sentence]:
+    """The sentences of one section, without one that contradicts an earlier one or repeats its analyte."""
+    polarity: dict[str, Any] = {}
+    labs: set[str] = set()
+    out: list[Sentence] = []
+    for s in sentences:
+        terms = [dict(p.attrs) for p in s.parts if p.kind == "term"]
+        lab = "lab" in s.features
+        if _DIPSTICK in s.features:  # one dipstick result a section
+            terms.append({"concept": _DIPSTICK})
+        if out and any((lab and t.get("concept") in labs)
+                       or polarity.get(t.get("concept"), t.get("polarity")) != t.get("polarity") for t in terms):
+            continue
+        for t in terms:
+            polarity.setdefault(t.get("concept"), t.get("polarity"))
+            if lab:
+                labs.add(t.get("concept"))
+        out.append(s)
+    return out
 
 
 @cache

@@ -153,14 +153,30 @@ class Frame:
         return frozenset({f"construction:{self.construction}"})
 
     def decode(self, index: int) -> tuple[str | None, int | None, list[Any]]:
-        """(gender, organ system, the choices) of the ``index``-th way to write the frame."""
+        """(gender, organ system, the choices) of the ``index``-th way to write the frame.
+
+        Two placeholders of one sentence never name the same concept ("Har ont, inget ont"): a later one that
+        would takes the next word of its own choices that does not (the same gender, so agreement holds)."""
         for size, gender, system, dims in self.space:
             if index < size:
-                out = []
+                ks = []
                 for dim in reversed(dims):
                     index, k = divmod(index, len(dim))
-                    out.append(dim[k])
-                out.reverse()
+                    ks.append(k)
+                ks.reverse()
+                out: list[Any] = []
+                named: set[str] = set()
+                for dim, k in zip(dims, ks, strict=True):
+                    choice = dim[k]
+                    if isinstance(choice, Word) and choice.concept is not None:
+                        for step in range(len(dim)):
+                            other = dim[(k + step) % len(dim)]
+                            if not isinstance(other, Word) or other.concept not in named:
+                                choice = other
+                                break
+                        if choice.concept is not None:
+                            named.add(choice.concept)
+                    out.append(choice)
                 return gender, system, out
             index -= size
         raise IndexError(index)
