@@ -69,13 +69,15 @@ def _lab_names(language: str) -> frozenset[str]:
 
 
 def _incoherent(note: jf.Note) -> list[str]:
-    """Within one section (text between blank lines): an analyte written twice, or a finding both present and
-    absent (or present and doubted)."""
+    """Within one section (text between blank lines): an analyte or a drug written twice, or a finding both present
+    and absent (or present and doubted)."""
     problems: list[str] = []
     labs = _lab_names(note.language)
     for section in re.finditer(r"(?:(?!\r?\n\r?\n).)+", note.text, re.S):
-        facts = [f for f in note.facts if f.kind == "term" and f.concept and f.polarity
-                 and section.start() <= f.start < section.end()]
+        inside = [f for f in note.facts if section.start() <= f.start < section.end() and f.concept]
+        drugs = [f.concept for f in inside if f.kind == "drug"]
+        problems += [f"drug ordered twice in a section: {d!r}" for d in sorted(set(drugs)) if drugs.count(d) > 1]
+        facts = [f for f in inside if f.kind == "term" and f.polarity]
         seen: dict[str, str] = {}
         for f in facts:
             concept = f.concept or ""
@@ -204,6 +206,10 @@ def test_the_checks_catch_what_they_name() -> None:
         "analyte written twice in a section: 'CRP'"]
     assert len(_implausible(polar("Ingen feber. Feber sedan i går.",
                                   [("feber", "negated"), ("Feber", "affirmed")]))) == 1
+    drugs = jf.Note(text="Morfin 5 mg sc. Morfin 10 mg po.", language="sv", facts=(
+        jf.Fact(kind="drug", start=0, end=6, text="Morfin", concept="morfin"),
+        jf.Fact(kind="drug", start=16, end=22, text="Morfin", concept="morfin")))
+    assert _implausible(drugs) == ["drug ordered twice in a section: 'morfin'"]
     assert _implausible(polar("CRP 5 mg/l.\n\nCRP 48 mg/l.", [("CRP", "affirmed"), ("CRP", "affirmed")])) == []
     assert _implausible(note("Röntgen visar ingen fraktur. Inget utslag.", [("term", "fraktur", "fraktur"),
                                                                           ("term", "utslag", "utslag")])) == []

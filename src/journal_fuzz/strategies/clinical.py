@@ -738,8 +738,8 @@ def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
     # Statements on lines of their own are often written without a full stop ("Cor: ua", "Pulm: ua"); a lone CR
     # is a risk exactly there (a converter that drops it joins the lines).
     terse = layout == "\r" or (joiner != " " and draw(_BOOLS))
-    # Nobody writes the same sentence twice in a section, the same analyte twice, or a finding both present and
-    # absent ("Ingen feber." ... "Feber sedan tre dagar.").
+    # Nobody writes the same sentence twice in a section, the same analyte or drug twice, or a finding both present
+    # and absent ("Ingen feber." ... "Feber sedan tre dagar.").
     sentences = _coherent(list({s.text: s for s in sentences}.values()))
     # A character habit belongs to where a section's text came from (pasted from a Mac, typed in one editor), so
     # one is drawn per section, not per sentence.
@@ -769,7 +769,8 @@ _DIPSTICK = "construction:plus-minus"
 
 
 def _coherent(sentences: list[Sentence]) -> list[Sentence]:
-    """The sentences of one section, without one that contradicts an earlier one or repeats its analyte."""
+    """The sentences of one section, without one that contradicts an earlier one or repeats its analyte or its
+    drug."""
     polarity: dict[str, Any] = {}
     labs: set[str] = set()
     out: list[Sentence] = []
@@ -778,13 +779,16 @@ def _coherent(sentences: list[Sentence]) -> list[Sentence]:
         lab = "lab" in s.features
         if _DIPSTICK in s.features:  # one dipstick result a section
             terms.append({"concept": _DIPSTICK})
-        if out and any((lab and t.get("concept") in labs)
-                       or polarity.get(t.get("concept"), t.get("polarity")) != t.get("polarity") for t in terms):
+        if "medication" in s.features:  # one order a drug
+            lab = True
+            terms += [dict(p.attrs) for p in s.parts if p.kind == "drug"]
+        named = [(str(t.get("concept")), t.get("polarity")) for t in terms]
+        if out and any((lab and concept in labs) or polarity.get(concept, pol) != pol for concept, pol in named):
             continue
-        for t in terms:
-            polarity.setdefault(t.get("concept"), t.get("polarity"))
+        for concept, pol in named:
+            polarity.setdefault(concept, pol)
             if lab:
-                labs.add(t.get("concept"))
+                labs.add(concept)
         out.append(s)
     return out
 
