@@ -249,7 +249,7 @@ def test_a_save_that_never_completes_is_a_system_error(webapp: webapp_server.Web
     path = recipe(tmp_path, webapp.url, "textarea", login=True)
     path.write_text(path.read_text(encoding="utf-8").replace('wait_for = "#saved"', 'wait_for = "#never"'),
                     encoding="utf-8")
-    with (adapter_for(f"web:{path}", AdapterConfig(timeout=15)) as adapter,
+    with (adapter_for(f"web:{path}", AdapterConfig(timeout=8)) as adapter,
           pytest.raises(SystemUnderTestError, match="the note was not saved: #never did not appear")):
         adapter.roundtrip_text("Ingen feber.", uid="jf-nosave")
 
@@ -257,7 +257,7 @@ def test_a_save_that_never_completes_is_a_system_error(webapp: webapp_server.Web
 def test_the_timeout_is_honoured(webapp: webapp_server.WebApp, tmp_path: Path, signed_in: None) -> None:
     # Fault injection: the save endpoint stalls; the round trip gives up after the configured timeout.
     path = recipe(tmp_path, webapp.url, "textarea", login=True)
-    timeout = 15.0
+    timeout = 8.0
     with adapter_for(f"web:{path}", AdapterConfig(timeout=timeout)) as adapter:
         webapp.stall_saves = 120.0
         try:

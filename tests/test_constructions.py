@@ -41,7 +41,7 @@ def _collect(strategy: object, n: int) -> list[jf.Note]:
 
 @pytest.fixture(scope="module", params=["sv", "en"])
 def sample(request: pytest.FixtureRequest) -> tuple[str, list[jf.Note]]:
-    return request.param, _collect(jst.notes(request.param), 400)
+    return request.param, _collect(jst.notes(request.param), 1000)
 
 
 # -- the catch matrix ---------------------------------------------------------------------------------------------

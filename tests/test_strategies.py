@@ -113,12 +113,16 @@ def test_lengths_near_puts_a_critical_word_at_the_cap(cap: int) -> None:
 
 
 def test_a_failure_shrinks_to_one_short_sentence_with_the_cue() -> None:
-    """A stop-word filter that deletes 'ej': Hypothesis shrinks the failing note to one sentence holding it."""
+    """A stop-word filter that deletes 'ej': Hypothesis shrinks the failing note to one sentence holding it.
+
+    Derandomised: Hypothesis's shrinker is a search, and from some random starts it stops at two sections (one in
+    five, measured over 20 starts; two in five before each section was drawn as one list element with its index),
+    so the claim is checked on one fixed start, as CI runs every property."""
     def stop_words(text: str) -> str:
         return re.sub(r"(?i)\s*\bej\b", "", text)
 
     minimal = find(jst.notes("sv", hostile=True), lambda n: not jf.compare(n, stop_words(n.text)).ok,
-                   settings=settings(max_examples=2000, database=None,
+                   settings=settings(max_examples=2000, database=None, derandomize=True,
                                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]))
     assert re.search(r"(?i)\bej\b", minimal.text)
     assert "\n" not in minimal.text.strip() and len(minimal.text) < 60, repr(minimal.text)

@@ -799,9 +799,30 @@ def _section(g: Grammar, name: str, hostile: bool, max_sentences: int) -> st.Sea
     return _section_draw(g, name, hostile, max_sentences)
 
 
-@cache
-def _section_picks(count: int) -> st.SearchStrategy[list[int]]:
-    return st.lists(st.integers(0, count - 1), min_size=1, max_size=min(4, count), unique=True)
+@st.composite
+def _picked_section(draw: st.DrawFn, g: Grammar, names: tuple[str, ...], hostile: bool,
+                    taken: set[int]) -> tuple[int, tuple[str | None, list[Sentence]]] | None:
+    i = draw(_ints(0, len(names) - 1)) if len(names) > 1 else 0
+    for step in range(len(names)):  # a section already written: the next one that is not
+        if (i + step) % len(names) not in taken:
+            i = (i + step) % len(names)
+            break
+    else:
+        return None
+    taken.add(i)
+    return i, draw(_section(g, names[i], hostile, 4))
+
+
+def _picked_sections(draw: st.DrawFn, g: Grammar, names: tuple[str, ...], hostile: bool) -> list[
+        tuple[int, tuple[str | None, list[Sentence]]]]:
+    """Some of the note type's sections, each once, in the note type's order: (its index, the section).
+
+    A list whose every element is which section and the section itself, in one span: the shrinker deletes a
+    section whole, and an index means the same section whatever came before, so a failing note shrinks to the
+    one section that matters."""
+    taken: set[int] = set()
+    chosen = draw(st.lists(_picked_section(g, names, hostile, taken), min_size=1, max_size=len(names)))
+    return sorted((c for c in chosen if c is not None), key=lambda item: item[0])
 
 
 @st.composite
@@ -821,8 +842,9 @@ def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, ma
     # About one note in ten is long (1-6 kB): long enough to cross the common caps, rare enough to stay fast.
     long_note = draw(_ints(0, 9)) == 9 and (max_size is None or max_size > 1200)
     _kind, construction, names, follow_up = _pick(draw, g.note_types)
-    picked = sorted(draw(_section_picks(len(names))))
-    sections = [draw(_section(g, names[i], hostile, 4)) for i in picked]
+    chosen = _picked_sections(draw, g, tuple(names), hostile)
+    picked = [i for i, _section in chosen]
+    sections = [section for _i, section in chosen]
     if follow_up in [names[i] for i in picked] and draw(_BOOLS):  # at most one date a note
         at = [names[i] for i in picked].index(follow_up)
         heading, body = sections[at]
@@ -876,7 +898,10 @@ def lengths_near(draw: st.DrawFn, language: str = "sv", caps: Sequence[int] = CA
     critical = draw(_options(g, _critical_options(g)))
     crit_note = assemble([(None, [critical])], language)
     facts = [f for f in crit_note.facts if f.kind in ("negation", "hedge", "unit", "number", "side")]
-    target = facts[-1] if facts else crit_note.facts[-1]
+    # The last critical word that filler can still move onto the cap (in a long sentence under a short cap, the
+    # last one may already lie past it).
+    placeable = [f for f in facts if f.start <= cap] or facts
+    target = placeable[-1] if placeable else crit_note.facts[-1]
     # Where the critical word should start, relative to the cap: straddling it or a few characters past it.
     shift = draw(_ints(-(target.end - target.start) + 1, 3))
     prefix_len = max(0, cap + shift - target.start)
