@@ -58,6 +58,18 @@ def test_one_defect_on_different_concepts_is_one_signature() -> None:
     long_a = "Mår bra. " * 240 + "Ingen feber."
     long_b = "Sover gott. " * 180 + "Inga klagomål."
     assert _sigs(long_a, long_a[:2000]) == _sigs(long_b, long_b[:2000]) == ["truncated:cut near 2000 characters"]
+    # The same cap after the system removed characters earlier in the note (a decimal comma, a cue): the sent
+    # offset of the cut lies past 2000, the stored text is still cut at 2000.
+    shifted = "Waran 2,5 mg 1x1. Ingen feber. " + "Mår bra. " * 240
+    stored = shifted.replace("2,5", "25").replace(" Ingen feber.", "")[:2000]
+    assert "truncated:cut near 2000 characters" in _sigs(shifted, stored), _sigs(shifted, stored)
+
+
+def test_a_stretch_lost_with_its_cue_is_not_a_cue_word() -> None:
+    """A negation lost inside a long lost stretch: the signature names the stretch's size, not the stretch."""
+    sig = signature({"kind": "negation-dropped", "sent_text": "mardröm, dock muskelkramp och inga kräkningar",
+                     "received_text": ""})
+    assert sig == "cue-lost:4+ words"
 
 
 def test_independent_defects_are_different_signatures() -> None:

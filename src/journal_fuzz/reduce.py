@@ -121,10 +121,14 @@ def _core(a: str, b: str) -> tuple[str, str]:
     return a[i:len(a) - j], b[i:len(b) - j]
 
 
-def _cut(offset: int) -> str:
-    for cap in CAPS:
-        if cap * 0.85 <= offset <= cap + 1:
-            return f"cut near {cap} characters"
+def _cut(*offsets: int) -> str:
+    """Where a cut fell, as a common cap when one of the offsets (in the sent or the stored text) lies near one:
+    characters a system removed before its cut move the sent offset past the cap, never far."""
+    for offset in offsets:
+        for cap in CAPS:
+            if cap * 0.85 <= offset <= cap * 1.03 + 1:
+                return f"cut near {cap} characters"
+    offset = offsets[0]
     rounded = int(float(f"{offset:.2g}")) if offset >= 10 else offset
     return f"cut at about {rounded} characters"
 
@@ -140,9 +144,12 @@ def signature(finding: Finding | Mapping[str, Any]) -> str:
     if kind in (NEGATION_DROPPED, NEGATION_ADDED) or (kind == HEDGE_CHANGED and not (sent and received)):
         # The word is the mechanism: an 'ej' dropped from "ej påvisad" (a negation) and from "ej säkerställd" (an
         # uncertainty) is one defect.
-        return f"cue-{'lost' if sent else 'added'}:{_DIGITS.sub('#', _fold(sent or received))}"
+        cue = sent or received
+        if len(cue.split()) > 3:  # not a cue word but a stretch of words, the cue among them
+            return f"cue-{'lost' if sent else 'added'}:{_shape(cue)}"
+        return f"cue-{'lost' if sent else 'added'}:{_DIGITS.sub('#', _fold(cue))}"
     if kind == TRUNCATED:
-        return f"{kind}:{_cut(int(f.get('sent_offset') or 0))}"
+        return f"{kind}:{_cut(int(f.get('sent_offset') or 0), int(f.get('received_offset') or 0))}"
     if kind in (FIELD_DROPPED, FIELD_CHANGED):
         return f"{kind}:{_INDEX.sub('#', str(f.get('path') or ''))}"
     if sent and received:
