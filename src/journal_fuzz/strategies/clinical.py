@@ -13,6 +13,7 @@ sentences until one short sentence with the guilty cue is left.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -799,30 +800,52 @@ def _section(g: Grammar, name: str, hostile: bool, max_sentences: int) -> st.Sea
     return _section_draw(g, name, hostile, max_sentences)
 
 
+_TAKEN = threading.local()
+"""The sections the note being drawn already has (a stack: notes are drawn one inside another's strategy, never
+interleaved), so the strategy below is built once and not per note."""
+
+
 @st.composite
-def _picked_section(draw: st.DrawFn, g: Grammar, names: tuple[str, ...], hostile: bool,
-                    taken: set[int]) -> tuple[int, tuple[str | None, list[Sentence]]] | None:
+def _picked_section(draw: st.DrawFn, g: Grammar, names: tuple[str, ...],
+                    hostile: bool) -> tuple[int, tuple[str | None, list[Sentence]], bool]:
+    """Which section, the section, and whether another follows (three times in four; the shrinker drives both
+    choices to "no"): one span, so deleting it removes all three."""
+    taken: set[int] = _TAKEN.stack[-1]
     i = draw(_ints(0, len(names) - 1)) if len(names) > 1 else 0
-    for step in range(len(names)):  # a section already written: the next one that is not
-        if (i + step) % len(names) not in taken:
-            i = (i + step) % len(names)
-            break
-    else:
-        return None
+    while i in taken:  # a section already written: the next one that is not
+        i = (i + 1) % len(names)
     taken.add(i)
-    return i, draw(_section(g, names[i], hostile, 4))
+    section = draw(_section(g, names[i], hostile, 4))
+    more = len(taken) < min(5, len(names)) and (draw(_BOOLS) or draw(_BOOLS))
+    return i, section, more
+
+
+@cache
+def _picked_section_strategy(g: Grammar, names: tuple[str, ...], hostile: bool) -> st.SearchStrategy[
+        tuple[int, tuple[str | None, list[Sentence]], bool]]:
+    return _picked_section(g, names, hostile)
 
 
 def _picked_sections(draw: st.DrawFn, g: Grammar, names: tuple[str, ...], hostile: bool) -> list[
         tuple[int, tuple[str | None, list[Sentence]]]]:
     """Some of the note type's sections, each once, in the note type's order: (its index, the section).
 
-    A list whose every element is which section and the section itself, in one span: the shrinker deletes a
-    section whole, and an index means the same section whatever came before, so a failing note shrinks to the
-    one section that matters."""
-    taken: set[int] = set()
-    chosen = draw(st.lists(_picked_section(g, names, hostile, taken), min_size=1, max_size=len(names)))
-    return sorted((c for c in chosen if c is not None), key=lambda item: item[0])
+    Each section is drawn with its index and the "another?" choice in one span: the shrinker deletes a section
+    whole, and an index means the same section whatever came before, so a failing note shrinks to the one
+    section that matters."""
+    stack = getattr(_TAKEN, "stack", None)
+    if stack is None:
+        stack = _TAKEN.stack = []
+    stack.append(set())
+    chosen: list[tuple[int, tuple[str | None, list[Sentence]]]] = []
+    try:
+        more = True
+        while more:
+            i, section, more = draw(_picked_section_strategy(g, names, hostile))
+            chosen.append((i, section))
+    finally:
+        stack.pop()
+    return sorted(chosen, key=lambda item: item[0])
 
 
 @st.composite
