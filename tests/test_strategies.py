@@ -39,7 +39,7 @@ def test_every_feature_appears() -> None:
     seen: set[str] = set()
 
     @seed(20241112)  # seeded, not derandomised: a derandomised run starts from the simplest notes
-    @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    @settings(max_examples=800, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
               database=None)
     @given(st.sampled_from(["sv", "en"]).flatmap(lambda lang: jst.notes(lang, hostile=True)))
     def collect(note: jf.Note) -> None:
