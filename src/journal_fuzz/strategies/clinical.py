@@ -728,12 +728,18 @@ _HOSTILE_LAYOUTS = (*_LAYOUTS, "\r\n")
 _HOW = ("none",) * 6 + ("nfd", "nbsp", "tab", "soft-hyphen", "zero-width")
 
 
+@cache
+def _sentence_list(g: Grammar, name: str, hostile: bool, max_sentences: int) -> st.SearchStrategy[list[Sentence]]:
+    """Built once: a strategy made per draw costs Hypothesis its validation every time."""
+    return st.lists(_options(g, _section_options(g, name, hostile)), min_size=1, max_size=max_sentences)
+
+
 @st.composite
 def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
                   max_sentences: int) -> tuple[str | None, list[Sentence]]:
     headings, _builders = g.sections[name]
     heading = _pick(draw, headings) if draw(_BOOLS) else None
-    sentences = draw(st.lists(_options(g, _section_options(g, name, hostile)), min_size=1, max_size=max_sentences))
+    sentences = draw(_sentence_list(g, name, hostile, max_sentences))
     layout = _pick(draw, _HOSTILE_LAYOUTS if hostile else _LAYOUTS)
     joiner = layout if layout in (" ", "\n", "\r", "\r\n") else "\n"
     # Statements on lines of their own are often written without a full stop ("Cor: ua", "Pulm: ua"); a lone CR
