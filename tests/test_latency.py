@@ -321,6 +321,21 @@ def test_the_minimal_case_is_kept_in_the_database_and_sent_first_next_run() -> N
     assert after.replayed == 0
 
 
+def test_a_kept_case_is_the_same_record_every_time_it_is_kept() -> None:
+    """The example database is a set of records: a FHIR case kept again after a replay must not be a new record
+    (a fresh uid per save would add one every run)."""
+    from journal_fuzz.cases import payload_from_record, payload_record
+    from journal_fuzz.exchange import FhirPayload
+
+    note = Note("Ingen fraktur.", "sv")
+    built = FhirPayload.build("Observation", [note])
+    first = payload_record(built)
+    replayed = payload_from_record(json.loads(json.dumps(first)))
+    assert replayed is not None
+    assert json.dumps(payload_record(replayed)) == json.dumps(first)
+    assert payload_record(TextPayload(note)) == payload_record(TextPayload(note))
+
+
 def test_ctrl_c_while_the_pipeline_waits_is_not_swallowed() -> None:
     """Ctrl-C while the battery waits for payloads in flight stops the run: it is not taken for a send's own
     failure (which the pipeline raises once, later) and dropped."""

@@ -364,7 +364,9 @@ def run(prop: Property, language: str, adapter: Adapter, config: RunConfig) -> O
             outcome.error = error
             _store(config.database, key, [found[loss.signature] for loss in outcome.losses
                                           if loss.signature in found],
-                   [loss.exchange.payload for loss in outcome.losses if not loss.nondeterministic])
+                   # (a crossed record shows only with the payload it crossed with: not kept alone)
+                   [loss.exchange.payload for loss in outcome.losses
+                    if not loss.nondeterministic and loss.signature != RECORD_CROSSED])
         elif isinstance(error, UnsupportedError):
             outcome.status = Status.UNSUPPORTED
             outcome.error = error

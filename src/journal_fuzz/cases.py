@@ -213,9 +213,14 @@ def payload_record(payload: Payload) -> dict[str, Any]:
     and the minimal cases kept in the example database."""
     if isinstance(payload, TextPayload):
         return {"note": payload.note.to_dict()}
-    from journal_fuzz.exchange import new_uid
+    # A saved resource as it is (a replay re-stamps it anyway), so the same case is the same record every time.
+    if payload.resource is not None:
+        resource = payload.resource
+    else:
+        from journal_fuzz.exchange import new_uid
 
-    return {"resource": payload.stamped(new_uid()), "wire": payload.wire, "version": payload.version}
+        resource = payload.stamped(new_uid())
+    return {"resource": resource, "wire": payload.wire, "version": payload.version}
 
 
 def payload_from_record(record: Any) -> Payload | None:

@@ -753,8 +753,7 @@ def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
     how = _pick(draw, _HOW) if hostile else "none"
     out = []
     for n, s in enumerate(sentences):
-        if how != "none":
-            s = _transform(s, how)
+        s = _transform(s, how)
         feats = s.features
         parts = s.parts
         if terse and parts and parts[-1].text == "." and parts[-1].kind is None:
@@ -779,23 +778,22 @@ def _coherent(sentences: list[Sentence]) -> list[Sentence]:
     """The sentences of one section, without one that contradicts an earlier one or repeats its analyte or its
     drug."""
     polarity: dict[str, Any] = {}
-    labs: set[str] = set()
+    written: set[str] = set()  # analytes, drugs, the dipstick: once a section
     out: list[Sentence] = []
     for s in sentences:
         terms = [dict(p.attrs) for p in s.parts if p.kind == "term"]
-        lab = "lab" in s.features
-        if _DIPSTICK in s.features:  # one dipstick result a section
+        if _DIPSTICK in s.features:
             terms.append({"concept": _DIPSTICK})
-        if "medication" in s.features:  # one order a drug
-            lab = True
+        if "medication" in s.features:
             terms += [dict(p.attrs) for p in s.parts if p.kind == "drug"]
+        once = "lab" in s.features or "medication" in s.features
         named = [(str(t.get("concept")), t.get("polarity")) for t in terms]
-        if out and any((lab and concept in labs) or polarity.get(concept, pol) != pol for concept, pol in named):
+        if out and any((once and concept in written) or polarity.get(concept, pol) != pol for concept, pol in named):
             continue
         for concept, pol in named:
             polarity.setdefault(concept, pol)
-            if lab:
-                labs.add(concept)
+            if once:
+                written.add(concept)
         out.append(s)
     return out
 
