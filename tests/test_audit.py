@@ -394,6 +394,14 @@ def test_a_truncated_gzip(hl7_vs_fhir: Path) -> None:
     assert list(tmp.iterdir()) == []  # the run's temporary state went with it
 
 
+def test_a_quote_left_open_in_a_table(tmp_path: Path) -> None:
+    """An unclosed quote makes every later row one field: an input error naming the file, not a silent merge."""
+    write_table(tmp_path / "r.csv", records())
+    (tmp_path / "s.csv").write_text('accession,note\nA1,"Ingen feber.\nA2,Inga blåsljud.\n', encoding="utf-8")
+    line = _one_line(cli("s.csv", "r.csv", cwd=tmp_path))
+    assert "s.csv is not a readable CSV file" in line, line
+
+
 def test_a_file_that_is_not_utf8(hl7_vs_fhir: Path) -> None:
     nd = next(p for p in (hl7_vs_fhir / "received").glob("DocumentReference*.ndjson"))
     nd.write_bytes(nd.read_bytes().replace(b"RAD1000", "RÄD1000".encode("latin-1")))

@@ -701,7 +701,9 @@ def _delimited(task: ReadTask) -> Iterator[Raw | Unreadable]:
         binary = _open_binary(name)
     try:
         with _file_errors(name), io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
+            # strict: a quote left open swallows every row after it into one field; that is damage to the file,
+            # not one unreadable row (nobody can say which records it hid)
+            reader = csv.reader(fh, delimiter=delimiter, strict=True)
             header = next(reader, None)
             if header is None:
                 return
