@@ -12,6 +12,8 @@ sentences until one short sentence with the guilty cue is left.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
 import threading
 import unicodedata
@@ -74,13 +76,42 @@ def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
 _BOOLS = st.booleans()
 
 
+def _int(draw: st.DrawFn, lo: int, hi: int) -> int:
+    """An integer from ``lo`` to ``hi``, straight from the test case when ``draw`` is one's bound ``draw``.
+
+    ``draw(st.integers(...))`` opens a span per integer; the shrinker and the mutator work on the spans of what a
+    note is made of (a section, a sentence), and the span around each of ~100 integers a note cost Hypothesis
+    time without helping either. The same choice is made either way."""
+    data = getattr(draw, "__self__", None)
+    if data is not None and hasattr(data, "draw_integer"):
+        return int(data.draw_integer(lo, hi))
+    return draw(_ints(lo, hi))
+
+
+def _bool(draw: st.DrawFn, p: float = 0.5) -> bool:
+    """True with probability ``p`` (to a tenth); shrinks to False."""
+    data = getattr(draw, "__self__", None)
+    if data is not None and hasattr(data, "draw_boolean"):
+        return bool(data.draw_boolean(p))
+    return draw(_ints(0, 9)) < round(10 * p)
+
+
+@cache
+def _label(name: str) -> int:
+    """A span label of its own for what is drawn from the same function with other data (a sentence of one
+    section, a section of a note type). Hypothesis labels a composite's spans by the function, and its mutator
+    copies a span over another of the same label: a sentence copied into a section whose choices mean other
+    things read the rest of the note misaligned, and ran past its end."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
+
+
 def _pick(draw: st.DrawFn, items: Sequence[Any]) -> Any:
     """One of ``items`` (the first when there is one: no choice is spent on it)."""
-    return items[draw(_ints(0, len(items) - 1))] if len(items) > 1 else items[0]
+    return items[_int(draw, 0, len(items) - 1)] if len(items) > 1 else items[0]
 
 
 def _p(text: str, kind: str | None = None, **attrs: Any) -> Part:
-    return Part(text, kind, tuple(sorted(attrs.items())))
+    return Part(text, kind, tuple(sorted(attrs.items()))) if attrs else Part(text, kind)
 
 
 def _cap(text: str) -> str:
@@ -103,12 +134,19 @@ def _term(word: Word, polarity: str, side: str | None = None, cap: bool = False)
     return _p(text, "term", polarity=polarity, concept=word.concept, side=side)
 
 
-def _frame(draw: st.DrawFn, g: Grammar, frame: Frame) -> Sentence:
-    """Write one sentence from ``frame``: every placeholder drawn, agreement kept, every critical word a fact.
+_SPREAD = 2654435761
+"""A prime (so multiplying by it modulo a frame's size permutes the frame's sentences, 0 staying 0). Hypothesis
+favours small integers, and a frame's index read as it is would write its first cue and its first finding far
+more often than its last (a site lexicon's cue, appended last, was in 1 note in 230); spread, every cue and term
+of a frame is written about as often."""
+
+
+def _frame(g: Grammar, frame: Frame, index: int) -> Sentence:
+    """Write sentence ``index`` of ``frame``: every placeholder filled, agreement kept, every critical word a fact.
 
     One integer picks the whole sentence (see :meth:`Frame.decode`): fewer choices per note than drawing each
-    word, and 0 is the simplest sentence, so shrinking goes there."""
-    _gender, _system, choices = frame.decode(draw(_ints(0, frame.size - 1)) if frame.size > 1 else 0)
+    word, and 0 is the simplest sentence, so shrinking goes there (the integer is spread, see ``_SPREAD``)."""
+    _gender, _system, choices = frame.decode(index * _SPREAD % frame.size)
     values = iter(choices)
     parts: list[Part] = []
     feats = set(frame.features)
@@ -271,7 +309,7 @@ def _medication(draw: st.DrawFn, g: Grammar) -> Sentence:
 def _lab_value(draw: st.DrawFn, g: Grammar, lab: Any, feats: set[str], sep: str = " ",
                line_start: bool = False) -> list[Part]:
     """``CRP <5 mg/l``, ``Hb 98–112 g/l``, ``Hb 98 → 112 g/l``: the parts after the lab's name."""
-    at = draw(_ints(0, len(lab.values) - 1))
+    at = _int(draw, 0, len(lab.values) - 1)
     value = lab.values[at]
     parts: list[Part] = []
     sign = _pick(draw, ("", "", "<", ">", "≤", "≥")) if lab.signed else ""
@@ -286,7 +324,7 @@ def _lab_value(draw: st.DrawFn, g: Grammar, lab: Any, feats: set[str], sep: str 
     parts.append(_p(value, "number"))
     feats |= _number_features(value)
     if not sign and sep == " " and at + 1 < len(lab.values):
-        how = draw(_ints(0, 6))  # 0-4: one value; a range or a trend (to a higher value) shrinks away
+        how = _int(draw, 0, 6)  # 0-4: one value; a range or a trend (to a higher value) shrinks away
         if how >= 5:
             dash = _pick(draw, ("–", "-") if how == 5 else (" → ", " -> "))
             parts += [_p(dash), _p(lab.values[at + 1], "number")]
@@ -309,10 +347,10 @@ def _distinct(lab: Any, labs: Sequence[Any], used: set[str]) -> Any:
 
 
 def _lab(draw: st.DrawFn, g: Grammar) -> Sentence:
-    count = draw(_ints(1, 3))
+    count = _int(draw, 1, 3)
     parts: list[Part] = []
     feats: set[str] = {"lab"} | set(_construction("lab"))
-    line_start = draw(_ints(0, 3)) >= 2  # half the time the first value on a line of its own
+    line_start = _int(draw, 0, 3) >= 2  # half the time the first value on a line of its own
     used: set[str] = set()
     for k in range(count):
         lab = _distinct(_pick(draw, g.labs), g.labs, used)
@@ -346,7 +384,7 @@ def _lab_line(draw: st.DrawFn, g: Grammar) -> Sentence:
 def _lab_flags(draw: st.DrawFn, g: Grammar) -> Sentence:
     """One value under the detection limit and one over the cut-off: ``CRP <5 mg/l, Troponin T >52 ng/l.``"""
     labs = _signed_labs(g)
-    first = draw(_ints(0, len(labs) - 1))
+    first = _int(draw, 0, len(labs) - 1)
     parts: list[Part] = []
     feats = {"lab", "comparison"} | set(_construction("lab"))
     for k, sign in enumerate(("<", ">")):
@@ -366,7 +404,7 @@ def _lab_flags(draw: st.DrawFn, g: Grammar) -> Sentence:
 
 def _lab_table(draw: st.DrawFn, g: Grammar) -> Sentence:
     """Lab values as a pasted table: name, value and unit separated by tabs, one row a line."""
-    rows = draw(_ints(2, 4))
+    rows = _int(draw, 2, 4)
     parts: list[Part] = []
     feats: set[str] = {"lab", "tab"} | set(_construction("tab-table", "lab"))
     used: set[str] = set()
@@ -384,8 +422,8 @@ def _dipstick(draw: st.DrawFn, g: Grammar) -> Sentence:
     d = g.dipstick
     parts = [_p(_pick(draw, tuple(d["lead"])) + ": ")]
     fields = tuple(d["fields"])
-    start = draw(_ints(0, len(fields) - 1))
-    for k in range(draw(_ints(1, 3))):
+    start = _int(draw, 0, len(fields) - 1)
+    for k in range(_int(draw, 1, 3)):
         if k:
             parts.append(_p(", "))
         parts += [_p(fields[(start + k) % len(fields)] + " "), _p(_pick(draw, tuple(d["results"])), "number")]
@@ -395,17 +433,17 @@ def _dipstick(draw: st.DrawFn, g: Grammar) -> Sentence:
 
 def _vitals(draw: st.DrawFn, g: Grammar) -> Sentence:
     v = g.vitals
-    diastolic = draw(_ints(50, 100))
-    systolic = diastolic + draw(_ints(30, 90))
+    diastolic = _int(draw, 50, 100)
+    systolic = diastolic + _int(draw, 30, 90)
     parts = [_p(f"{v['blood_pressure']} "), _p(f"{systolic}/{diastolic}", "number")]
     feats = {"slash", "vital-signs", "lab"}
-    extra = draw(_ints(0, 3))
+    extra = _int(draw, 0, 3)
     if extra & 1:
-        parts += [_p(f", {v['saturation']} "), _p(str(draw(_ints(85, 100))), "number"), _p(" "), _p("%", "unit")]
+        parts += [_p(f", {v['saturation']} "), _p(str(_int(draw, 85, 100)), "number"), _p(" "), _p("%", "unit")]
         feats.add("percent")
     if extra & 2:
-        fever = draw(_BOOLS)
-        tenths = draw(_ints(385, 409)) if fever else draw(_ints(350, 384))
+        fever = _bool(draw)
+        tenths = _int(draw, 385, 409) if fever else _int(draw, 350, 384)
         temp = f"{tenths // 10}{v['decimal']}{tenths % 10}"
         # Written as a line of its own, a fever is often ">38,5": a Markdown reader takes the sign for a quote.
         if fever:
@@ -424,7 +462,7 @@ def _calm(draw: st.DrawFn, g: Grammar) -> Sentence:
 
 
 def _dated(draw: st.DrawFn, g: Grammar) -> Sentence:
-    day_of_span = draw(_ints(0, 8 * 336 - 1))  # eight years of 12 x 28 days
+    day_of_span = _int(draw, 0, 8 * 336 - 1)  # eight years of 12 x 28 days
     year, rest = divmod(day_of_span, 336)
     month, day = divmod(rest, 28)
     date = f"{2019 + year}-{month + 1:02d}-{day + 1:02d}"
@@ -598,15 +636,44 @@ _BUILDERS: dict[str, Callable[[st.DrawFn, Grammar], Sentence]] = {
     "calm": _calm, "hostile": _hostile,
 }
 Option = Frame | str
+Sentences = st.SearchStrategy[Sentence]
+
+
+_UNIFORM = 1 << 24
+"""Hypothesis draws an integer uniformly below 2**24 and favours small ones above (7 times in 8)."""
 
 
 @st.composite
-def _options_draw(draw: st.DrawFn, g: Grammar, options: tuple[Option, ...]) -> Sentence:
-    # One choice picks the frame (or builder), which then draws into this same span: no nested strategies.
-    option = _pick(draw, options)
+def _options_draw(draw: st.DrawFn, g: Grammar, options: tuple[Option, ...], unit: int) -> Sentence:
+    """One of ``options`` and one of its sentences: one integer for both when they fit (``unit`` is the largest
+    frame's size), the option's own draws after it for a builder. Integer 0 is the first option's simplest
+    sentence, where shrinking goes."""
+    if unit:
+        return _option(draw, g, options, unit, _int(draw, 0, len(options) * unit - 1))
+    return _option(draw, g, options, 0, 0)
+
+
+def _option(draw: st.DrawFn, g: Grammar, options: tuple[Option, ...], unit: int, n: int) -> Sentence:
+    """The sentence integer ``n`` names, or (``unit`` 0: too many to name in one uniform integer) one drawn in
+    two."""
+    if unit:
+        # Option first (the last digit): Hypothesis draws a wide integer far from uniformly (small ones are
+        # likelier: 1 in 2 draws of 0..4.7M is under 11,000), so the last digit is what spreads evenly.
+        option = options[n % len(options)]
+        index = n // len(options) % option.size if isinstance(option, Frame) else 0
+    else:
+        option = _pick(draw, options)
+        index = _int(draw, 0, option.size - 1) if isinstance(option, Frame) and option.size > 1 else 0
     if isinstance(option, str):
         return _BUILDERS[option](draw, g)
-    return _frame(draw, g, option)
+    return _frame(g, option, index)
+
+
+def _unit(options: tuple[Option, ...], times: int = 1) -> int:
+    """The span of integers each option owns when ``times`` of them and every option fit in a uniform draw,
+    else 0."""
+    unit = max((o.size for o in options if isinstance(o, Frame)), default=1)
+    return unit if len(options) * unit * times <= _UNIFORM else 0
 
 
 _OPTION_CACHE: dict[tuple[int, tuple[Any, ...]], st.SearchStrategy[Sentence]] = {}
@@ -618,7 +685,7 @@ def _options(g: Grammar, options: tuple[Option, ...]) -> st.SearchStrategy[Sente
     if found is None:
         if not options:
             raise ValueError(f"the {g.language} grammar has nothing to write here")
-        found = _OPTION_CACHE[key] = _options_draw(g, options)
+        found = _OPTION_CACHE[key] = _options_draw(g, options, _unit(options))
     return found
 
 
@@ -728,29 +795,44 @@ _HOSTILE_LAYOUTS = (*_LAYOUTS, "\r\n")
 _HOW = ("none",) * 6 + ("nfd", "nbsp", "tab", "soft-hyphen", "zero-width")
 
 
+def _sentences(draw: st.DrawFn, g: Grammar, name: str, hostile: bool, count: int) -> list[Sentence]:
+    """``count`` sentences, each its own span. The count is drawn before them (in the section's style), not as
+    an "another?" choice inside or between them: Hypothesis's mutator copies one sentence over another of the
+    same section, and with the choice inside, a copied "yes" over the last sentence's "no" misaligned the rest of
+    the note and overran (a third of all test cases, each more costly than a note)."""
+    options = _options(g, _section_options(g, name, hostile))
+    label = _label(f"sentence:{g.language}:{name}:{hostile}")
+    return [draw(options, label) for _ in range(count)]
+
+
 @cache
-def _sentence_list(g: Grammar, name: str, hostile: bool, max_sentences: int) -> st.SearchStrategy[list[Sentence]]:
-    """Built once: a strategy made per draw costs Hypothesis its validation every time."""
-    return st.lists(_options(g, _section_options(g, name, hostile)), min_size=1, max_size=max_sentences)
+def _styles(headings: tuple[str, ...], hostile: bool,
+            max_sentences: int) -> tuple[tuple[str | None, str, bool, str, int], ...]:
+    """Every way to write a section, in the order one integer names them (0: no heading, prose, full stops, no
+    character habit, one sentence): a heading half the time, the layout, terseness, (hostile) character habit
+    and how many sentences. The count varies fastest: the shrinker deletes a sentence and lowers this integer
+    by one together."""
+    return tuple(itertools.product((None,) * len(headings) + tuple(headings),
+                                   _HOSTILE_LAYOUTS if hostile else _LAYOUTS, (False, True),
+                                   _HOW if hostile else ("none",), range(1, max_sentences + 1)))
 
 
 @st.composite
 def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
                   max_sentences: int) -> tuple[str | None, list[Sentence]]:
     headings, _builders = g.sections[name]
-    heading = _pick(draw, headings) if draw(_BOOLS) else None
-    sentences = draw(_sentence_list(g, name, hostile, max_sentences))
-    layout = _pick(draw, _HOSTILE_LAYOUTS if hostile else _LAYOUTS)
+    # One choice for how the section is written (fewer choices a note: Hypothesis's cost is per choice). A
+    # character habit belongs to where a section's text came from (pasted from a Mac, typed in one editor), so it
+    # is drawn per section, not per sentence.
+    heading, layout, terse, how, count = _pick(draw, _styles(tuple(headings), hostile, max_sentences))
+    sentences = _sentences(draw, g, name, hostile, count)
     joiner = layout if layout in (" ", "\n", "\r", "\r\n") else "\n"
     # Statements on lines of their own are often written without a full stop ("Cor: ua", "Pulm: ua"); a lone CR
-    # is a risk exactly there (a converter that drops it joins the lines).
-    terse = layout == "\r" or (joiner != " " and draw(_BOOLS))
+    # is a risk exactly there (a converter that drops it joins the lines). Prose keeps its full stops.
+    terse = layout == "\r" or (joiner != " " and terse)
     # Nobody writes the same sentence twice in a section, the same analyte or drug twice, or a finding both present
     # and absent ("Ingen feber." ... "Feber sedan tre dagar.").
     sentences = _coherent(list({s.text: s for s in sentences}.values()))
-    # A character habit belongs to where a section's text came from (pasted from a Mac, typed in one editor), so
-    # one is drawn per section, not per sentence.
-    how = _pick(draw, _HOW) if hostile else "none"
     out = []
     for n, s in enumerate(sentences):
         s = _transform(s, how)
@@ -811,45 +893,41 @@ interleaved), so the strategy below is built once and not per note."""
 
 @st.composite
 def _picked_section(draw: st.DrawFn, g: Grammar, names: tuple[str, ...],
-                    hostile: bool) -> tuple[int, tuple[str | None, list[Sentence]], bool]:
-    """Which section, the section, and whether another follows (three times in four; the shrinker drives both
-    choices to "no"): one span, so deleting it removes all three."""
+                    hostile: bool) -> tuple[int, tuple[str | None, list[Sentence]]]:
+    """Which section and the section: one span, so deleting it removes both."""
     taken: set[int] = _TAKEN.stack[-1]
-    i = draw(_ints(0, len(names) - 1)) if len(names) > 1 else 0
+    i = _int(draw, 0, len(names) - 1) if len(names) > 1 else 0
     while i in taken:  # a section already written: the next one that is not
         i = (i + 1) % len(names)
     taken.add(i)
-    section = draw(_section(g, names[i], hostile, 4))
-    more = len(taken) < min(5, len(names)) and (draw(_BOOLS) or draw(_BOOLS))
-    return i, section, more
+    return i, draw(_section(g, names[i], hostile, 4), _label(f"section:{g.language}:{names[i]}:{hostile}"))
 
 
 @cache
 def _picked_section_strategy(g: Grammar, names: tuple[str, ...], hostile: bool) -> st.SearchStrategy[
-        tuple[int, tuple[str | None, list[Sentence]], bool]]:
+        tuple[int, tuple[str | None, list[Sentence]]]]:
     return _picked_section(g, names, hostile)
 
 
-def _picked_sections(draw: st.DrawFn, g: Grammar, names: tuple[str, ...], hostile: bool) -> list[
+def _picked_sections(draw: st.DrawFn, g: Grammar, names: tuple[str, ...], hostile: bool, count: int) -> list[
         tuple[int, tuple[str | None, list[Sentence]]]]:
-    """Some of the note type's sections, each once, in the note type's order: (its index, the section).
+    """``count`` of the note type's sections, each once, in the note type's order: (its index, the section).
 
-    Each section is drawn with its index and the "another?" choice in one span: the shrinker deletes a section
-    whole, and an index means the same section whatever came before, so a failing note shrinks to the one
-    section that matters."""
+    Each section is drawn with its index in one span: the shrinker deletes a section whole (lowering the count
+    drawn before them with it), and an index means the same section whatever came before, so a failing note
+    shrinks to the one section that matters."""
     stack = getattr(_TAKEN, "stack", None)
     if stack is None:
         stack = _TAKEN.stack = []
     stack.append(set())
-    chosen: list[tuple[int, tuple[str | None, list[Sentence]]]] = []
     try:
-        more = True
-        while more:
-            i, section, more = draw(_picked_section_strategy(g, names, hostile))
-            chosen.append((i, section))
+        chosen = [draw(_picked_section_strategy(g, names, hostile)) for _ in range(min(count, len(names)))]
     finally:
         stack.pop()
     return sorted(chosen, key=lambda item: item[0])
+
+
+_MOST_SECTIONS = 5
 
 
 @st.composite
@@ -867,12 +945,15 @@ def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, ma
     if min_size is not None and max_size is not None and min_size > max_size:
         raise ValueError("min_size must not exceed max_size")
     # About one note in ten is long (1-6 kB): long enough to cross the common caps, rare enough to stay fast.
-    long_note = draw(_ints(0, 9)) == 9 and (max_size is None or max_size > 1200)
-    _kind, construction, names, follow_up = _pick(draw, g.note_types)
-    chosen = _picked_sections(draw, g, tuple(names), hostile)
+    # One integer for the note type, whether the note is long and how many sections it has (the count varies
+    # fastest, so the shrinker lowers it by one as it deletes a section).
+    plan = _int(draw, 0, len(g.note_types) * 10 * _MOST_SECTIONS - 1)
+    long_note = plan // _MOST_SECTIONS % 10 == 9 and (max_size is None or max_size > 1200)
+    _kind, construction, names, follow_up = g.note_types[plan // (10 * _MOST_SECTIONS)]
+    chosen = _picked_sections(draw, g, tuple(names), hostile, plan % _MOST_SECTIONS + 1)
     picked = [i for i, _section in chosen]
     sections = [section for _i, section in chosen]
-    if follow_up in [names[i] for i in picked] and draw(_BOOLS):  # at most one date a note
+    if follow_up in [names[i] for i in picked] and _bool(draw):  # at most one date a note
         at = [names[i] for i in picked].index(follow_up)
         heading, body = sections[at]
         sections[at] = (heading, [*body, Sentence(_dated(draw, g).parts, frozenset({"date"}), body[-1].joiner)])
@@ -880,10 +961,10 @@ def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, ma
     if long_note:
         target = draw(_sf((1200, 2500, 6000)))
         min_size = max(min_size or 0, target if max_size is None else min(target, max_size))
-    if header if header is not None else draw(_ints(0, 3)) == 3:  # rare, and shrinks away
+    if header if header is not None else _int(draw, 0, 3) == 3:  # rare, and shrinks away
         pnr = draw(_sf(TEST_PERSONNUMMER))
         name = f"{draw(_sf(FIRST_NAMES))} {draw(_sf(LAST_NAMES))}"
-        sections.insert(0, (None, [_header(g, name, pnr, draw(_ints(0, 3)))]))
+        sections.insert(0, (None, [_header(g, name, pnr, _int(draw, 0, 3))]))
     break_ = draw(_sf(("\n\n", "\n\n", "\r\n\r\n", "\n"))) if hostile else "\n\n"
     note = assemble(sections, language, break_, extra)
     if min_size is not None:
@@ -891,7 +972,7 @@ def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, ma
             # Add sections on an estimate of their length, then assemble once (not once per section).
             size = len(note.text)
             while size < min_size:
-                section = draw(_section(g, names[draw(_ints(0, len(names) - 1))], hostile, 8))
+                section = draw(_section(g, names[_int(draw, 0, len(names) - 1)], hostile, 8))
                 sections.append(section)
                 size += len(break_) + sum(len(s.text) + 1 for s in section[1])
             note = assemble(sections, language, break_, extra)
@@ -930,7 +1011,7 @@ def lengths_near(draw: st.DrawFn, language: str = "sv", caps: Sequence[int] = CA
     placeable = [f for f in facts if f.start <= cap] or facts
     target = placeable[-1] if placeable else crit_note.facts[-1]
     # Where the critical word should start, relative to the cap: straddling it or a few characters past it.
-    shift = draw(_ints(-(target.end - target.start) + 1, 3))
+    shift = _int(draw, -(target.end - target.start) + 1, 3)
     prefix_len = max(0, cap + shift - target.start)
     calm = list(g.calm)
     filler: list[str] = []
