@@ -5,6 +5,7 @@ checked like the rest of the lexicon."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import cache
 from pathlib import Path
@@ -60,6 +61,43 @@ def _implausible(note: jf.Note) -> list[str]:
             problems += [f"{m.group(1)!r} with {f.text!r}: imaging of {'/'.join(sorted(regions))} does not show it"
                          for f in inside if f.concept not in allowed]
     problems += _incoherent(note)
+    problems += _misplaced(note)
+    return problems
+
+
+@cache
+def _headings(language: str) -> dict[str, set[str]]:
+    """Heading line (``Anamnes:``) -> the builders of the sections that write it."""
+    out: dict[str, set[str]] = {}
+    for headings, builders in grammar(language).sections.values():
+        for h in headings:
+            out.setdefault(h + ":", set()).update(builders)
+    return out
+
+
+_TABLE_ROW = re.compile(r"^[^\t\n]+\t[^\t\n]+\t[^\t\n]*$")
+_MARKER = re.compile(r"^(?:- |\*|\d+\. )")
+
+
+def _misplaced(note: jf.Note) -> list[str]:
+    """A heading written twice in a note, a sentence of how the patient is under a plan heading or one of what was
+    decided under a history heading, a pasted table whose first row alone is a list item."""
+    g = grammar(note.language)
+    heads = _headings(note.language)
+    lines = note.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    written = [line for line in lines if line in heads]
+    problems = [f"heading twice in a note: {h!r}" for h in sorted(set(written)) if written.count(h) > 1]
+    calm = {"calm": set(g.calm), "calm-plan": set(g.calm_plan)}
+    every = set().union(*calm.values())
+    for block in re.split(r"\n\s*\n", "\n".join(lines)):
+        first = block.split("\n", 1)[0]
+        if first not in heads:
+            continue
+        allowed = set().union(*(calm.get(b, set()) for b in heads[first]))
+        problems += [f"{s!r} under {first!r}" for s in sorted(every - allowed) if s.rstrip(".") in block]
+    for above, below in itertools.pairwise(lines):
+        if _MARKER.match(above) and _TABLE_ROW.match(_MARKER.sub("", above)) and _TABLE_ROW.match(below):
+            problems.append(f"a table row as a list item: {above!r}")
     return problems
 
 
@@ -211,5 +249,12 @@ def test_the_checks_catch_what_they_name() -> None:
         jf.Fact(kind="drug", start=16, end=22, text="Morfin", concept="morfin")))
     assert _implausible(drugs) == ["drug ordered twice in a section: 'morfin'"]
     assert _implausible(polar("CRP 5 mg/l.\n\nCRP 48 mg/l.", [("CRP", "affirmed"), ("CRP", "affirmed")])) == []
+    assert _implausible(note("Anamnes:\nInget ont.\n\nAnamnes:\nIngen feber.", [])) == [
+        "heading twice in a note: 'Anamnes:'"]
+    assert _implausible(note("Åtgärd:\n- Sover gott.", [])) == ["'Sover gott.' under 'Åtgärd:'"]
+    assert _implausible(note("Anamnes:\nHemgång i dag", [])) == ["'Hemgång i dag.' under 'Anamnes:'"]
+    assert _implausible(note("Lab:\n- CRP\t5\tmg/l\nHb\t130\tg/l", [])) == [
+        "a table row as a list item: '- CRP\\t5\\tmg/l'"]
+    assert _implausible(note("Lab:\nCRP\t5\tmg/l\nHb\t130\tg/l\n\nÅtgärd:\nHemgång i dag.", [])) == []
     assert _implausible(note("Röntgen visar ingen fraktur. Inget utslag.", [("term", "fraktur", "fraktur"),
                                                                           ("term", "utslag", "utslag")])) == []

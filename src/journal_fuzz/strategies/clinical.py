@@ -17,8 +17,9 @@ import itertools
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -461,6 +462,10 @@ def _calm(draw: st.DrawFn, g: Grammar) -> Sentence:
     return Sentence((_p(_pick(draw, g.calm)),), frozenset())
 
 
+def _calm_plan(draw: st.DrawFn, g: Grammar) -> Sentence:
+    return Sentence((_p(_pick(draw, g.calm_plan)),), frozenset())
+
+
 def _dated(draw: st.DrawFn, g: Grammar) -> Sentence:
     day_of_span = _int(draw, 0, 8 * 336 - 1)  # eight years of 12 x 28 days
     year, rest = divmod(day_of_span, 336)
@@ -633,7 +638,7 @@ def _length_band(n: int) -> str:
 _BUILDERS: dict[str, Callable[[st.DrawFn, Grammar], Sentence]] = {
     "medication": _medication, "lab": _lab, "lab-table": _lab_table, "lab-line": _lab_line, "lab-flags": _lab_flags,
     "dipstick": _dipstick, "vitals": _vitals,
-    "calm": _calm, "hostile": _hostile,
+    "calm": _calm, "calm-plan": _calm_plan, "hostile": _hostile,
 }
 Option = Frame | str
 Sentences = st.SearchStrategy[Sentence]
@@ -753,15 +758,13 @@ def sided_findings(language: str = "sv", lexicons: Sequence[str] = ()) -> st.Sea
 
 @cache
 def _long_frames(g: Grammar) -> tuple[Frame, ...]:
-    import dataclasses
-
     out = []
     for f in g.frames:
         if f.construction not in ("initial", "after-term", "hedged", "affirmed") or f.others or f.status:
             continue
         longs = tuple(w for w in f.terms if len(w.text) > 20 and (" " not in w.text or g.language == "en"))
         if longs:
-            out.append(dataclasses.replace(f, terms=longs))
+            out.append(replace(f, terms=longs))
     return tuple(out)
 
 
@@ -834,6 +837,7 @@ def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
     # and absent ("Ingen feber." ... "Feber sedan tre dagar.").
     sentences = _coherent(list({s.text: s for s in sentences}.values()))
     out = []
+    items = 0
     for n, s in enumerate(sentences):
         s = _transform(s, how)
         feats = s.features
@@ -841,10 +845,16 @@ def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
         if terse and parts and parts[-1].text == "." and parts[-1].kind is None:
             parts = parts[:-1]
             feats |= {"unpunctuated-lines"}
-        if layout == "- ":
+        # A block of lines (a pasted table, a value on a line of its own) is not a list item: it stands between the
+        # items without a marker, as it does when pasted into a list.
+        block = layout in ("- ", "1. ", "*") and any("\n" in p.text for p in parts)
+        if block:
+            pass
+        elif layout == "- ":
             parts, feats = (_p("- "), *parts), feats | {"list"}
         elif layout == "1. ":
-            parts, feats = (_p(f"{n + 1}. "), *parts), feats | {"list"} | _construction("numbered-list")
+            items += 1
+            parts, feats = (_p(f"{items}. "), *parts), feats | {"list"} | _construction("numbered-list")
         elif layout == "*":
             parts, feats = (_p("*"), *parts), feats | {"list"} | _construction("star-word")
         elif layout == "\r" and n + 1 < len(sentences):
@@ -928,6 +938,9 @@ def _picked_sections(draw: st.DrawFn, g: Grammar, names: tuple[str, ...], hostil
 
 
 _MOST_SECTIONS = 5
+_FULL = 3
+"""Times a section of a long note may have nothing new to take before no more is added to it (Hypothesis often
+repeats a span it has drawn, so once is too few; the simplest test case pays for every try, so not many)."""
 
 
 @st.composite
@@ -965,20 +978,62 @@ def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, ma
         pnr = draw(_sf(TEST_PERSONNUMMER))
         name = f"{draw(_sf(FIRST_NAMES))} {draw(_sf(LAST_NAMES))}"
         sections.insert(0, (None, [_header(g, name, pnr, _int(draw, 0, 3))]))
+        picked.insert(0, -1)
     break_ = draw(_sf(("\n\n", "\n\n", "\r\n\r\n", "\n"))) if hostile else "\n\n"
     note = assemble(sections, language, break_, extra)
     if min_size is not None:
+        failed: Counter[int] = Counter()  # times a section had nothing new to take
+        full: set[int] = set()
         while len(note.text) < min_size:
-            # Add sections on an estimate of their length, then assemble once (not once per section).
+            # Add sentences on an estimate of their length, then assemble once (not once per section).
             size = len(note.text)
             while size < min_size:
-                section = draw(_section(g, names[_int(draw, 0, len(names) - 1)], hostile, 8))
-                sections.append(section)
-                size += len(break_) + sum(len(s.text) + 1 for s in section[1])
+                i = _int(draw, 0, len(names) - 1)
+                i = next((j % len(names) for j in range(i, i + len(names)) if j % len(names) not in full), i)
+                section = draw(_section(g, names[i], hostile, 8))
+                grown = _grow(sections, picked, i, section, len(break_), again=len(full) == len(names))
+                if not grown:
+                    failed[i] += 1
+                    if failed[i] == _FULL:
+                        full.add(i)
+                size += grown
             note = assemble(sections, language, break_, extra)
     if max_size is not None and len(note.text) > max_size:
         note = _fit(sections, language, break_, max_size, extra)
     return note
+
+
+def _grow(sections: list[tuple[str | None, list[Sentence]]], picked: list[int], i: int,
+          section: tuple[str | None, list[Sentence]], break_: int, again: bool = False) -> int:
+    """Lengthen a note by ``section`` (section ``i`` of its note type); return about how many characters it
+    added (``break_`` is the section break's length), 0 for nothing.
+
+    A long note has more to say in the sections it has, not the same heading twice: a section already written
+    takes the new sentences that neither repeat nor contradict it (before its follow-up date), and a new one goes
+    where its note type puts it. Only ``again`` (every section had nothing new to take, as in a shrunk test case
+    that writes the same sentence every time) writes a section a second time, so the note always grows."""
+    heading, body = section
+    if i in picked and not again:
+        at = picked.index(i)
+        old_heading, old = sections[at]
+        date = old[-1:] if old and "date" in old[-1].features else []
+        kept = old[:len(old) - len(date)]
+        seen = {s.text for s in kept}
+        merged = _coherent(kept + [s for s in body if s.text not in seen])
+        if len(merged) == len(kept):
+            return 0
+        if kept:  # the new sentences start a paragraph of their own (they may be a list after prose)
+            merged[len(kept) - 1] = replace(merged[len(kept) - 1], joiner="\n")
+        sections[at] = (old_heading, merged + date)
+        return sum(len(s.text) + 1 for s in merged[len(kept):])
+    if i in picked:
+        picked.append(i)
+        sections.append(section)
+    else:
+        at = next((k for k, j in enumerate(picked) if j > i), len(picked))
+        picked.insert(at, i)
+        sections.insert(at, section)
+    return break_ + len(heading or "") + sum(len(s.text) + 1 for s in body)
 
 
 def _fit(sections: list[tuple[str | None, list[Sentence]]], language: str, break_: str, max_size: int,

@@ -221,6 +221,9 @@ class Grammar:
     vitals: dict[str, str]
     follow_up: tuple[str, ...]
     calm: tuple[str, ...]
+    """How the patient is ("Mår bra."): for the history and the course."""
+    calm_plan: tuple[str, ...]
+    """What is decided or said ("Hemgång i dag."): for the plan and the follow-up."""
     sides: dict[str, tuple[tuple[str, str], ...]]
     """before/after/bilateral -> ((side, word), ...)."""
     aux: dict[str, tuple[str, ...]]
@@ -542,7 +545,8 @@ def _resolve(language: str, lex: Lexicon, data: dict[str, Any]) -> Grammar:
         language=language, lexicon=lex, slots=slots, words=words, frames=tuple(frames), sections=sections,
         note_types=note_types, statuses=tuple(statuses), drugs=drugs, labs=labs, dipstick=data.get("dipstick", {}),
         vitals=data.get("vitals", {}), follow_up=tuple(data.get("follow_up", {}).get("lead", ())),
-        calm=tuple(data.get("calm", {}).get("sentences", ())), sides=sides,
+        calm=tuple(data.get("calm", {}).get("sentences", ())), calm_plan=tuple(data.get("calm", {}).get("plan", ())),
+        sides=sides,
         aux={k: tuple(v) for k, v in data.get("aux", {}).items()}, findings=tuple(w.text for w in singular),
         unused=unused)
     out.by_section = {name: tuple(f for f, spec in zip(frames, _frame_specs(data, frames), strict=True)
