@@ -89,3 +89,31 @@ def test_bad_site_lexicon(files: dict[str, str], tmp_path: Path) -> None:
 def test_in_process_main(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", files["sent"], files["lost"]]) == 1
     assert "negation-dropped" in capsys.readouterr().out
+
+
+def _sample(*args: str) -> list[str]:
+    r = run_cli("sample", *args)
+    assert r.returncode == 0, r.stderr
+    notes = [n.strip("\n") for n in r.stdout.split("--- note ")[1:]]
+    return [n.split("---\n", 1)[1] for n in notes]
+
+
+def test_sample_prints_distinct_notes_that_a_seed_repeats() -> None:
+    """Each note of a sample is its own (not the previous one with a sentence changed, as one Hypothesis run
+    writes them), the same seed prints the same sample, and another seed another."""
+    notes = _sample("--lang", "sv", "--n", "12", "--seed", "3")
+    assert len(notes) == 12
+    lines = [set(n.splitlines()) - {""} for n in notes]
+    for k, a in enumerate(lines):
+        for b in lines[k + 1:]:
+            shared = a & b
+            assert len(shared) <= len(a) // 2, f"two notes share {sorted(shared)}"
+    assert _sample("--lang", "sv", "--n", "12", "--seed", "3") == notes
+    assert _sample("--lang", "sv", "--n", "12", "--seed", "4") != notes
+    english = _sample("--lang", "en", "--n", "3")
+    assert len(english) == 3 and all(english)
+
+
+def test_sample_refuses_no_notes() -> None:
+    r = run_cli("sample", "--n", "0")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--n" in r.stderr

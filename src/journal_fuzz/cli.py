@@ -301,16 +301,20 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         raise InputError("--n must be at least 1")
     shown: list[str] = []
 
-    # The first example Hypothesis writes is the simplest one ("Ingen oro."): skip it, show ordinary notes.
-    @settings(max_examples=args.n + 1, database=None, phases=[Phase.generate], deadline=None,
+    # One short run per note, each on its own seed: within one run Hypothesis mutates the notes it has written, and
+    # a clinician reading a sample would see the same note again with a sentence changed. The first example of a
+    # run is the simplest one ("Ingen oro."): the second is kept.
+    @settings(max_examples=2, database=None, phases=[Phase.generate], deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(jst.notes(args.lang, lexicons=args.lexicon or ()))
     def collect(note: Any) -> None:
-        if len(shown) <= args.n:
-            shown.append(note.text.replace("\r\n", "\n").replace("\r", "\n"))
+        written.append(note.text.replace("\r\n", "\n").replace("\r", "\n"))
 
-    hypothesis_seed(args.seed)(collect)()
-    for k, text in enumerate(shown[1:] if len(shown) > args.n else shown, 1):
+    for k in range(args.n):
+        written: list[str] = []
+        hypothesis_seed(args.seed * 100_003 + k)(collect)()
+        shown.append(written[-1])
+    for k, text in enumerate(shown, 1):
         print(f"--- note {k} ---\n{text}\n")
     return EXIT_KEPT
 
