@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, find, given, seed, settings
+from hypothesis import HealthCheck, Phase, find, given, seed, settings
 from hypothesis import strategies as st
 
 import journal_fuzz as jf
@@ -171,20 +171,17 @@ def test_fhir_documents_carry_each_attachment_type(content_type: str) -> None:
     prop()
 
 
-def test_fhir_documents_cover_styles_wires_and_kinds() -> None:
-    seen: set[str] = set()
-
-    @seed(20241112)
-    @settings(max_examples=150, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(jst.fhir_documents("en", max_note_size=400))
-    def collect(doc: jst.FhirDocument) -> None:
-        seen.update(doc.features)
-
-    collect()
-    wanted = {"wire-json", "wire-xml", "narrative-p", "narrative-table", "narrative-list",
-              *(f"resource-{k}" for k in ("DocumentReference", "Composition", "Bundle", "MedicationRequest"))}
-    assert wanted <= seen, sorted(wanted - seen)
+@pytest.mark.parametrize("wanted", ["wire-json", "wire-xml", "narrative-p", "narrative-table", "narrative-list",
+                                    *(f"resource-{k}" for k in ("DocumentReference", "Composition", "Bundle",
+                                                                "MedicationRequest"))])
+def test_fhir_documents_cover_styles_wires_and_kinds(wanted: str) -> None:
+    """Each wire, narrative style and resource kind is written within a few hundred examples. Asked of one run
+    of 150 it depended on the seed: Hypothesis writes most examples by changing earlier ones, and a resource kind
+    (the first choice) stays what it was, so one run may write a kind 40 times and another not at all."""
+    found = find(jst.fhir_documents("en", max_note_size=400), lambda doc: wanted in doc.features,
+                 settings=settings(max_examples=400, database=None, derandomize=True, phases=[Phase.generate],
+                                   suppress_health_check=list(HealthCheck)))
+    assert wanted in found.features
 
 
 def test_fhir_documents_bad_arguments() -> None:
