@@ -269,7 +269,10 @@ def _role_of(lex: Lexicon, cue: str) -> str | None:
     return entry.role if entry is not None else None
 
 
-def _slots(lex: Lexicon, data: dict[str, Any]) -> tuple[dict[str, Slot], dict[str, tuple[str, ...]]]:
+def _slots(lex: Lexicon, data: dict[str, Any],
+           packaged: frozenset[str] = frozenset()) -> tuple[dict[str, Slot], dict[str, tuple[str, ...]]]:
+    """The grammar's cue slots, filled from ``lex``; ``packaged`` (casefolded) are the packaged lexicon's cues, the
+    rest came from a site lexicon."""
     slots: dict[str, Slot] = {}
     unused: dict[str, list[str]] = {}
     listed: dict[str, set[str]] = {}
@@ -298,7 +301,12 @@ def _slots(lex: Lexicon, data: dict[str, Any]) -> tuple[dict[str, Slot], dict[st
         extra = [c for c in lex.cues(section, key) if c.casefold() not in listed.get(slot.role, set())
                  and c.casefold() not in skip and _role_of(lex, c) == slot.role]
         if extra:
-            slots[name] = Slot(name, slot.role, {"*": tuple(dict.fromkeys([*slot.forms["*"], *extra]))})
+            base = tuple(dict.fromkeys([*slot.forms["*"], *extra]))
+            # A site's own cues are what its notes say and what its system must keep: each is written about as often
+            # as a quarter of the packaged ones together (listed again), not as one cue among fifty.
+            site = [c for c in dict.fromkeys(extra) if c.casefold() not in packaged]
+            weight = max(1, (len(base) - len(site)) // (4 * len(site))) if site else 1
+            slots[name] = Slot(name, slot.role, {"*": base + tuple(site) * (weight - 1)})
     return slots, {k: tuple(v) for k, v in unused.items()}
 
 
@@ -461,7 +469,9 @@ def _organs(language: str, lex: Lexicon, data: dict[str, Any]) -> dict[str, tupl
 
 def _resolve(language: str, lex: Lexicon, data: dict[str, Any]) -> Grammar:
     meta = data.get("meta", {})
-    slots, unused = _slots(lex, data)
+    own = load_lexicon(language)
+    packaged = frozenset(c.casefold() for section, key, _kind, _role in ROLES.values() for c in own.cues(section, key))
+    slots, unused = _slots(lex, data, packaged)
     words = _words(data)
     plural_categories = tuple(meta.get("plural_categories", ()))
     adjective_endings = tuple(meta.get("adjective_endings", ()))
