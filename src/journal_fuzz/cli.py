@@ -300,6 +300,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise InputError("--n must be at least 1")
     shown: list[str] = []
+    written: list[str] = []
 
     # One short run per note, each on its own seed: within one run Hypothesis mutates the notes it has written, and
     # a clinician reading a sample would see the same note again with a sentence changed. The first example of a
@@ -311,7 +312,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         written.append(note.text.replace("\r\n", "\n").replace("\r", "\n"))
 
     for k in range(args.n):
-        written: list[str] = []
+        written.clear()
         hypothesis_seed(args.seed * 100_003 + k)(collect)()
         shown.append(written[-1])
     for k, text in enumerate(shown, 1):

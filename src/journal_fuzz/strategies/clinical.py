@@ -74,9 +74,6 @@ def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
     return st.integers(lo, hi)
 
 
-_BOOLS = st.booleans()
-
-
 def _int(draw: st.DrawFn, lo: int, hi: int) -> int:
     """An integer from ``lo`` to ``hi``, straight from the test case when ``draw`` is one's bound ``draw``.
 
@@ -89,12 +86,12 @@ def _int(draw: st.DrawFn, lo: int, hi: int) -> int:
     return draw(_ints(lo, hi))
 
 
-def _bool(draw: st.DrawFn, p: float = 0.5) -> bool:
-    """True with probability ``p`` (to a tenth); shrinks to False."""
+def _bool(draw: st.DrawFn) -> bool:
+    """A fair coin, straight from the test case as :func:`_int`; shrinks to False."""
     data = getattr(draw, "__self__", None)
     if data is not None and hasattr(data, "draw_boolean"):
-        return bool(data.draw_boolean(p))
-    return draw(_ints(0, 9)) < round(10 * p)
+        return bool(data.draw_boolean(0.5))
+    return draw(_ints(0, 1)) == 1
 
 
 @cache
@@ -641,7 +638,6 @@ _BUILDERS: dict[str, Callable[[st.DrawFn, Grammar], Sentence]] = {
     "calm": _calm, "calm-plan": _calm_plan, "hostile": _hostile,
 }
 Option = Frame | str
-Sentences = st.SearchStrategy[Sentence]
 
 
 _UNIFORM = 1 << 24
@@ -650,20 +646,13 @@ _UNIFORM = 1 << 24
 
 @st.composite
 def _options_draw(draw: st.DrawFn, g: Grammar, options: tuple[Option, ...], unit: int) -> Sentence:
-    """One of ``options`` and one of its sentences: one integer for both when they fit (``unit`` is the largest
-    frame's size), the option's own draws after it for a builder. Integer 0 is the first option's simplest
-    sentence, where shrinking goes."""
-    if unit:
-        return _option(draw, g, options, unit, _int(draw, 0, len(options) * unit - 1))
-    return _option(draw, g, options, 0, 0)
-
-
-def _option(draw: st.DrawFn, g: Grammar, options: tuple[Option, ...], unit: int, n: int) -> Sentence:
-    """The sentence integer ``n`` names, or (``unit`` 0: too many to name in one uniform integer) one drawn in
-    two."""
+    """One of ``options`` and one of its sentences: one integer for both when they fit (``unit``, the largest
+    frame's size; 0 when too many to name in one uniform integer: two draws), the option's own draws after it for
+    a builder. Integer 0 is the first option's simplest sentence, where shrinking goes."""
     if unit:
         # Option first (the last digit): Hypothesis draws a wide integer far from uniformly (small ones are
         # likelier: 1 in 2 draws of 0..4.7M is under 11,000), so the last digit is what spreads evenly.
+        n = _int(draw, 0, len(options) * unit - 1)
         option = options[n % len(options)]
         index = n // len(options) % option.size if isinstance(option, Frame) else 0
     else:
@@ -674,11 +663,10 @@ def _option(draw: st.DrawFn, g: Grammar, options: tuple[Option, ...], unit: int,
     return _frame(g, option, index)
 
 
-def _unit(options: tuple[Option, ...], times: int = 1) -> int:
-    """The span of integers each option owns when ``times`` of them and every option fit in a uniform draw,
-    else 0."""
+def _unit(options: tuple[Option, ...]) -> int:
+    """The span of integers each option owns when every option's sentences fit in one uniform draw, else 0."""
     unit = max((o.size for o in options if isinstance(o, Frame)), default=1)
-    return unit if len(options) * unit * times <= _UNIFORM else 0
+    return unit if len(options) * unit <= _UNIFORM else 0
 
 
 _OPTION_CACHE: dict[tuple[int, tuple[Any, ...]], st.SearchStrategy[Sentence]] = {}
@@ -798,13 +786,18 @@ _HOSTILE_LAYOUTS = (*_LAYOUTS, "\r\n")
 _HOW = ("none",) * 6 + ("nfd", "nbsp", "tab", "soft-hyphen", "zero-width")
 
 
+@cache
+def _sentence_strategy(g: Grammar, name: str, hostile: bool) -> tuple[st.SearchStrategy[Sentence], int]:
+    """A section's sentence strategy and its span label, looked up once (not per section drawn)."""
+    return _options(g, _section_options(g, name, hostile)), _label(f"sentence:{g.language}:{name}:{hostile}")
+
+
 def _sentences(draw: st.DrawFn, g: Grammar, name: str, hostile: bool, count: int) -> list[Sentence]:
     """``count`` sentences, each its own span. The count is drawn before them (in the section's style), not as
     an "another?" choice inside or between them: Hypothesis's mutator copies one sentence over another of the
     same section, and with the choice inside, a copied "yes" over the last sentence's "no" misaligned the rest of
     the note and overran (a third of all test cases, each more costly than a note)."""
-    options = _options(g, _section_options(g, name, hostile))
-    label = _label(f"sentence:{g.language}:{name}:{hostile}")
+    options, label = _sentence_strategy(g, name, hostile)
     return [draw(options, label) for _ in range(count)]
 
 
@@ -835,7 +828,7 @@ def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
     terse = layout == "\r" or (joiner != " " and terse)
     # Nobody writes the same sentence twice in a section, the same analyte or drug twice, or a finding both present
     # and absent ("Ingen feber." ... "Feber sedan tre dagar.").
-    sentences = _coherent(list({s.text: s for s in sentences}.values()))
+    sentences = _coherent(sentences)
     out = []
     items = 0
     for n, s in enumerate(sentences):
@@ -847,15 +840,13 @@ def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
             feats |= {"unpunctuated-lines"}
         # A block of lines (a pasted table, a value on a line of its own) is not a list item: it stands between the
         # items without a marker, as it does when pasted into a list.
-        block = layout in ("- ", "1. ", "*") and any("\n" in p.text for p in parts)
-        if block:
-            pass
-        elif layout == "- ":
+        marker = "" if any("\n" in p.text for p in parts) else layout
+        if marker == "- ":
             parts, feats = (_p("- "), *parts), feats | {"list"}
-        elif layout == "1. ":
+        elif marker == "1. ":
             items += 1
             parts, feats = (_p(f"{items}. "), *parts), feats | {"list"} | _construction("numbered-list")
-        elif layout == "*":
+        elif marker == "*":
             parts, feats = (_p("*"), *parts), feats | {"list"} | _construction("star-word")
         elif layout == "\r" and n + 1 < len(sentences):
             feats |= _construction("lone-cr")
@@ -866,13 +857,22 @@ def _section_draw(draw: st.DrawFn, g: Grammar, name: str, hostile: bool,
 _DIPSTICK = "construction:plus-minus"
 
 
-def _coherent(sentences: list[Sentence]) -> list[Sentence]:
-    """The sentences of one section, without one that contradicts an earlier one or repeats its analyte or its
-    drug."""
-    polarity: dict[str, Any] = {}
-    written: set[str] = set()  # analytes, drugs, the dipstick: once a section
-    out: list[Sentence] = []
-    for s in sentences:
+class _Coherence:
+    """What one section has said so far: each concept's polarity, and the analytes, drugs and dipstick it wrote
+    (once a section). Kept with a long note's section, so a sentence added later is checked against it without
+    walking the section again."""
+
+    def __init__(self, sentences: Iterable[Sentence] = ()) -> None:
+        self.polarity: dict[str, Any] = {}
+        self.written: set[str] = set()
+        self.texts: set[str] = set()
+        for sentence in sentences:
+            self.admit(sentence)
+
+    def admit(self, s: Sentence) -> bool:
+        """Take ``s`` unless it repeats a sentence, contradicts an earlier one or repeats its analyte or drug."""
+        if s.text in self.texts:
+            return False
         terms = [dict(p.attrs) for p in s.parts if p.kind == "term"]
         if _DIPSTICK in s.features:
             terms.append({"concept": _DIPSTICK})
@@ -880,14 +880,21 @@ def _coherent(sentences: list[Sentence]) -> list[Sentence]:
             terms += [dict(p.attrs) for p in s.parts if p.kind == "drug"]
         once = "lab" in s.features or "medication" in s.features
         named = [(str(t.get("concept")), t.get("polarity")) for t in terms]
-        if out and any((once and concept in written) or polarity.get(concept, pol) != pol for concept, pol in named):
-            continue
+        if any((once and concept in self.written) or self.polarity.get(concept, pol) != pol for concept, pol in named):
+            return False
         for concept, pol in named:
-            polarity.setdefault(concept, pol)
+            self.polarity.setdefault(concept, pol)
             if once:
-                written.add(concept)
-        out.append(s)
-    return out
+                self.written.add(concept)
+        self.texts.add(s.text)
+        return True
+
+
+def _coherent(sentences: list[Sentence]) -> list[Sentence]:
+    """The sentences of one section, without one that repeats or contradicts an earlier one or repeats its
+    analyte or its drug."""
+    said = _Coherence()
+    return [s for s in sentences if said.admit(s)]
 
 
 @cache
@@ -982,20 +989,19 @@ def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, ma
     break_ = draw(_sf(("\n\n", "\n\n", "\r\n\r\n", "\n"))) if hostile else "\n\n"
     note = assemble(sections, language, break_, extra)
     if min_size is not None:
-        failed: Counter[int] = Counter()  # times a section had nothing new to take
-        full: set[int] = set()
+        failed: Counter[int] = Counter()  # times each section had nothing new to take
+        said: dict[int, _Coherence] = {}
         while len(note.text) < min_size:
             # Add sentences on an estimate of their length, then assemble once (not once per section).
             size = len(note.text)
             while size < min_size:
                 i = _int(draw, 0, len(names) - 1)
-                i = next((j % len(names) for j in range(i, i + len(names)) if j % len(names) not in full), i)
+                open_ = [j % len(names) for j in range(i, i + len(names)) if failed[j % len(names)] < _FULL]
+                i = open_[0] if open_ else i
                 section = draw(_section(g, names[i], hostile, 8))
-                grown = _grow(sections, picked, i, section, len(break_), again=len(full) == len(names))
+                grown = _grow(sections, picked, i, section, len(break_), said, again=not open_)
                 if not grown:
                     failed[i] += 1
-                    if failed[i] == _FULL:
-                        full.add(i)
                 size += grown
             note = assemble(sections, language, break_, extra)
     if max_size is not None and len(note.text) > max_size:
@@ -1004,9 +1010,11 @@ def notes(draw: st.DrawFn, language: str = "sv", min_size: int | None = None, ma
 
 
 def _grow(sections: list[tuple[str | None, list[Sentence]]], picked: list[int], i: int,
-          section: tuple[str | None, list[Sentence]], break_: int, again: bool = False) -> int:
+          section: tuple[str | None, list[Sentence]], break_: int, said: dict[int, _Coherence],
+          again: bool = False) -> int:
     """Lengthen a note by ``section`` (section ``i`` of its note type); return about how many characters it
-    added (``break_`` is the section break's length), 0 for nothing.
+    added (``break_`` is the section break's length), 0 for nothing. ``said`` keeps what each grown section has
+    said, across calls.
 
     A long note has more to say in the sections it has, not the same heading twice: a section already written
     takes the new sentences that neither repeat nor contradict it (before its follow-up date), and a new one goes
@@ -1018,14 +1026,15 @@ def _grow(sections: list[tuple[str | None, list[Sentence]]], picked: list[int], 
         old_heading, old = sections[at]
         date = old[-1:] if old and "date" in old[-1].features else []
         kept = old[:len(old) - len(date)]
-        seen = {s.text for s in kept}
-        merged = _coherent(kept + [s for s in body if s.text not in seen])
-        if len(merged) == len(kept):
+        if i not in said:
+            said[i] = _Coherence(kept)
+        new = [s for s in body if said[i].admit(s)]
+        if not new:
             return 0
         if kept:  # the new sentences start a paragraph of their own (they may be a list after prose)
-            merged[len(kept) - 1] = replace(merged[len(kept) - 1], joiner="\n")
-        sections[at] = (old_heading, merged + date)
-        return sum(len(s.text) + 1 for s in merged[len(kept):])
+            kept[-1] = replace(kept[-1], joiner="\n")
+        sections[at] = (old_heading, kept + new + date)
+        return sum(len(s.text) + 1 for s in new)
     if i in picked:
         picked.append(i)
         sections.append(section)

@@ -270,7 +270,7 @@ def _role_of(lex: Lexicon, cue: str) -> str | None:
 
 
 def _slots(lex: Lexicon, data: dict[str, Any],
-           packaged: frozenset[str] = frozenset()) -> tuple[dict[str, Slot], dict[str, tuple[str, ...]]]:
+           packaged: frozenset[str]) -> tuple[dict[str, Slot], dict[str, tuple[str, ...]]]:
     """The grammar's cue slots, filled from ``lex``; ``packaged`` (casefolded) are the packaged lexicon's cues, the
     rest came from a site lexicon."""
     slots: dict[str, Slot] = {}
