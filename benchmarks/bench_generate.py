@@ -4,11 +4,13 @@
 
 Prints notes per second from ``notes()`` (plain and hostile), resources per second from ``fhir_documents()`` in
 JSON and XML, and bare Hypothesis generating word-list strings with the same length distribution; the target is
-at least half the bare rate for notes. Then the share of 1,000 seeded notes (Swedish and English) carrying each feature.
+at least half the bare rate for notes. Then the choices Hypothesis makes per note, and the share of 1,000
+seeded notes (Swedish and English) carrying each feature.
 """
 
 from __future__ import annotations
 
+import random
 import sys
 import time
 from collections import Counter
@@ -95,6 +97,27 @@ def compare(strategy: st.SearchStrategy[Any], n: int, rounds: int = 5) -> tuple[
     return own, len(sizes) / sum(count * t for (count, _words), t in zip(bare, seconds, strict=True)), sizes
 
 
+def choices_per_example(strategy: st.SearchStrategy[Any], examples: int = 300) -> float:
+    """Mean number of choices Hypothesis makes for one freshly generated example (its cost is per choice).
+    Reads Hypothesis's test-case object directly; NaN where its internals differ from 6.170's."""
+    try:
+        from hypothesis.errors import StopTest
+        from hypothesis.internal.conjecture.data import ConjectureData
+    except ImportError:
+        return float("nan")
+    counts = []
+    for k in range(examples):
+        try:
+            data = ConjectureData(prefix=(), random=random.Random(k), max_choices=100_000)
+            data.draw(strategy)
+        except TypeError:
+            return float("nan")
+        except StopTest:  # an overrun: not a note
+            continue
+        counts.append(len(data.choices))
+    return sum(counts) / len(counts) if counts else float("nan")
+
+
 def main() -> int:
     print(f"journal_fuzz {jf.__version__} generator benchmark (derandomised, interleaved, best of five)")
     print(f"{'strategy':<40}{'examples/s':>12}{'bare, same lengths':>20}{'ratio':>8}")
@@ -110,6 +133,8 @@ def main() -> int:
         if name.startswith("notes"):
             lengths += sizes
     print(f"(mean note length {sum(lengths) / len(lengths):.0f} characters, longest {max(lengths)})")
+    print("choices per freshly generated note: " + ", ".join(
+        f"{lang} {choices_per_example(jst.notes(lang)):.0f}" for lang in ("sv", "en")))
 
     counts: Counter[str] = Counter()
     total = 0
